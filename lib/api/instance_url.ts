@@ -1,0 +1,61 @@
+// The rules for a JIM instance URL: what the user may type, the base URL requests are built on,
+// and the credential-store key shared with the JIM PowerShell module (scheme://host:port).
+
+import { usageError } from "../errors.ts";
+
+export interface InstanceUrl {
+  /** Base for API requests: origin plus any path prefix, no trailing slash. */
+  readonly base: string;
+  /** Credential-store key: lower-case scheme://host:port with the port always written. */
+  readonly key: string;
+  readonly loopback: boolean;
+  readonly secure: boolean;
+}
+
+export function parseInstanceUrl(input: string): InstanceUrl {
+  const text = input.trim();
+  if (text === "") throw usageError("the JIM URL is empty");
+  if (/[\s\u0000-\u001f]/.test(text)) {
+    throw usageError("the JIM URL contains whitespace or control characters");
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(
+      `'${printable(text)}' is not a valid URL; expected e.g. https://jim.example.com`,
+    );
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw usageError(
+      `unsupported URL scheme '${
+        printable(url.protocol)
+      }'; use https:// (or http:// for a local server)`,
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw usageError(
+      "the JIM URL must not contain a user name or password; use --api-key or sign in",
+    );
+  }
+  if (url.hostname === "") throw usageError("the JIM URL has no host");
+  if (url.search !== "" || url.hash !== "") {
+    throw usageError("the JIM URL must not contain a query or fragment");
+  }
+  const path = url.pathname.replace(/\/+$/, "");
+  const base = `${url.protocol}//${url.host}${path}`;
+  const port = url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80";
+  const key = `${url.protocol}//${url.hostname}:${port}`.toLowerCase();
+  return { base, key, loopback: isLoopbackHost(url.hostname), secure: url.protocol === "https:" };
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  return host === "localhost" || host.endsWith(".localhost") || host === "::1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function printable(text: string): string {
+  const clipped = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return clipped.replace(/[^\x20-\x7e]/g, "?");
+}

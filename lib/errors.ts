@@ -1,0 +1,57 @@
+// Typed errors for everything below main.ts. lib/ never exits the process: it throws a
+// JimError with a code, and main.ts alone turns the code into an exit status and one line.
+
+export type ErrorCode =
+  | "usage" // bad flags or arguments (exit 2)
+  | "not_connected" // no session for a command that needs one (exit 3)
+  | "auth_failed" // the server or IdP refused the credentials
+  | "sso_not_configured" // auth/config answered 503 sso_not_configured
+  | "http" // the server answered with an error status
+  | "network" // connection refused, DNS, TLS, timeout
+  | "protocol" // a server, IdP or agent answered with something malformed
+  | "keyring_unavailable" // no usable OS credential store
+  | "agent" // the session agent failed or refused
+  | "timeout" // an interactive flow ran out of time
+  | "cancelled" // the user or IdP ended an interactive flow
+  | "failed"; // anything else that is the operation's own failure
+
+export class JimError extends Error {
+  readonly code: ErrorCode;
+  /** HTTP status when the error came from a response. */
+  readonly status?: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "JimError";
+    this.code = code;
+    this.status = options?.status;
+  }
+}
+
+export function usageError(message: string): JimError {
+  return new JimError("usage", message);
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_NOT_CONNECTED = 3;
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof JimError) {
+    if (error.code === "usage") return EXIT_USAGE;
+    if (error.code === "not_connected") return EXIT_NOT_CONNECTED;
+  }
+  return EXIT_FAILED;
+}
+
+/** One line, no stack: what the user sees for an error that escaped a command. */
+export function describeError(error: unknown): string {
+  if (error instanceof JimError) return oneLine(error.message);
+  if (error instanceof Error) return oneLine(`unexpected error: ${error.message}`);
+  return oneLine(`unexpected error: ${String(error)}`);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}

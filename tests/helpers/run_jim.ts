@@ -1,0 +1,107 @@
+// Runs the jim CLI as a subprocess with exactly the permission set the compiled binary gets
+// (deno.json "permissions.jim"), or $JIM_BIN when a compiled binary is at hand.
+
+const ROOT = new URL("../../", import.meta.url);
+export const ROOT_DIR = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
+export const MAIN = `${ROOT_DIR}/main.ts`;
+export const CONFIG = `${ROOT_DIR}/deno.json`;
+
+/** The argv prefix that starts jim: compiled binary, or deno run with the binary's permissions. */
+export function jimCommand(): string[] {
+  const bin = Deno.env.get("JIM_BIN");
+  if (bin) return [bin];
+  return [Deno.execPath(), "run", "-q", "--no-prompt", "-P=jim", "--config", CONFIG, MAIN];
+}
+
+export interface JimResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  stdin?: string;
+  /** Kill the process after this many ms (a guard against hangs, not a timing assert). */
+  killAfterMs?: number;
+}
+
+/** A throwaway environment: its own HOME, runtime dir (agent socket) and temp dir. */
+export class JimEnv {
+  readonly dir: string;
+  readonly vars: Record<string, string>;
+
+  private constructor(dir: string, vars: Record<string, string>) {
+    this.dir = dir;
+    this.vars = vars;
+  }
+
+  static async create(extra: Record<string, string> = {}): Promise<JimEnv> {
+    const dir = await Deno.makeTempDir({ prefix: "jim-test-" });
+    const home = `${dir}/home`;
+    const runtime = `${dir}/run`;
+    const tmp = `${dir}/tmp`;
+    for (const d of [home, runtime, tmp]) await Deno.mkdir(d, { mode: 0o700 });
+    await Deno.chmod(runtime, 0o700);
+    const vars: Record<string, string> = {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HOME: home,
+      XDG_RUNTIME_DIR: runtime,
+      TMPDIR: tmp,
+      JIM_KEYRING: "none",
+      NO_COLOR: "1",
+      ...extra,
+    };
+    const denoDir = Deno.env.get("DENO_DIR");
+    if (denoDir) vars.DENO_DIR = denoDir;
+    else vars.DENO_DIR = `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+    return new JimEnv(dir, vars);
+  }
+
+  get socketPath(): string {
+    return `${this.vars.XDG_RUNTIME_DIR}/jim/agent.sock`;
+  }
+
+  run(args: string[], options: RunOptions = {}): Promise<JimResult> {
+    return runJim(args, { ...options, env: { ...this.vars, ...options.env } });
+  }
+
+  /** Ends any agent this environment started, then removes the directory. */
+  async dispose(): Promise<void> {
+    await this.run(["disconnect"], { killAfterMs: 20_000 }).catch(() => {});
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+export async function runJim(args: string[], options: RunOptions = {}): Promise<JimResult> {
+  const [cmd, ...prefix] = jimCommand();
+  const child = new Deno.Command(cmd, {
+    args: [...prefix, ...args],
+    env: options.env,
+    clearEnv: options.env !== undefined,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const limit = options.killAfterMs ?? 60_000;
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, limit);
+  try {
+    const out = await child.output();
+    return {
+      code: out.signal ? -1 : out.code,
+      stdout: new TextDecoder().decode(out.stdout),
+      stderr: new TextDecoder().decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
