@@ -1,0 +1,334 @@
+// The JIM REST client used by the session agent and by stateless mode for every API request:
+// builds the URL under the instance base, adds credentials, times out every attempt, never
+// follows redirects, refreshes once on a 401 (OAuth), waits and retries on 429, decodes JSON,
+// and turns every failure into a one-line JimError with no secret in it.
+
+import { JimError, usageError } from "../errors.ts";
+import { networkError } from "./network_error.ts";
+import { collectAllPages } from "./paging.ts";
+import { redactSecrets } from "./redact.ts";
+import { buildRequestUrl, type QueryParams } from "./request_url.ts";
+import {
+  decodeBody,
+  DEFAULT_MAX_BODY_BYTES,
+  isJsonContentType,
+  readBodyText,
+} from "./response_body.ts";
+import { MAX_RETRY_DELAY_MS, planRateLimitRetry } from "./retry_after.ts";
+import { checkBaseUrl, checkHeaders, checkMethod, encodeBody } from "./request_input.ts";
+import { redirectError, serverErrorDetail, statusError, statusLabel } from "./status_error.ts";
+
+export { redactSecrets } from "./redact.ts";
+
+export type Credentials =
+  | { kind: "apiKey"; apiKey: string }
+  | {
+    kind: "bearer";
+    token(): Promise<string>;
+    /** Called once after a 401; true if a new token is now available. */
+    refreshAfterUnauthorized(): Promise<boolean>;
+  }
+  | { kind: "none" };
+
+export interface HttpOptions {
+  /** From parseInstanceUrl(...).base: no trailing slash, may have a path prefix. */
+  baseUrl: string;
+  credentials: Credentials;
+  /** Default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Per attempt, covering the body too; the caller reads JIM_HTTP_TIMEOUT. Default 30000. */
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Epoch milliseconds, for Retry-After HTTP dates. Default Date.now. */
+  now?: () => number;
+  /** Default 5. */
+  maxRetries429?: number;
+  /** Custom CA: Deno.createHttpClient({ caCerts }) made by the caller, who also closes it. */
+  client?: Deno.HttpClient;
+  /** --verbose: one line per HTTP step, secrets redacted. */
+  onTrace?: (line: string) => void;
+  /** User-Agent header, e.g. "jim/1.2.3". Default "jim". */
+  userAgent?: string;
+  /** Largest response body accepted. Default 16 MiB. */
+  maxBodyBytes?: number;
+}
+
+export interface ApiRequest {
+  method: string;
+  /** Starts with "/", relative to the base URL; may include a query string. */
+  path: string;
+  query?: QueryParams;
+  /** JSON-encoded and sent with Content-Type: application/json. */
+  body?: unknown;
+  /** Already-encoded JSON text, sent as is (instead of `body`). */
+  bodyText?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ApiResponse {
+  status: number;
+  statusText: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** Parsed JSON, or text if not JSON, or null if empty. */
+  body: unknown;
+}
+
+export interface RequestOptions {
+  /** Return 4xx/5xx responses instead of throwing (401 refresh and 429 retries still apply). */
+  allowErrorStatus?: boolean;
+  /** Cancels the request (and any 429 wait already begun is finished first). */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RETRIES_429 = 5;
+
+interface Attempt {
+  readonly response: ApiResponse;
+  readonly contentType: string | null;
+}
+
+export class JimApiClient {
+  readonly #baseUrl: string;
+  readonly #credentials: Credentials;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #now: () => number;
+  readonly #maxRetries429: number;
+  readonly #client?: Deno.HttpClient;
+  readonly #onTrace?: (line: string) => void;
+  readonly #userAgent: string;
+  readonly #maxBodyBytes: number;
+
+  constructor(options: HttpOptions) {
+    this.#baseUrl = checkBaseUrl(options.baseUrl);
+    this.#credentials = options.credentials;
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#now = options.now ?? Date.now;
+    this.#maxRetries429 = Math.max(0, Math.floor(options.maxRetries429 ?? DEFAULT_MAX_RETRIES_429));
+    this.#client = options.client;
+    this.#onTrace = options.onTrace;
+    this.#userAgent = options.userAgent ?? "jim";
+    this.#maxBodyBytes = positive(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes");
+  }
+
+  get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
+  /** Performs the request with all rules; returns 2xx responses; throws JimError otherwise. */
+  async request(req: ApiRequest, options: RequestOptions = {}): Promise<ApiResponse> {
+    const method = checkMethod(req.method);
+    const url = buildRequestUrl(this.#baseUrl, req.path, req.query);
+    const bodyText = encodeBody(method, req);
+    const extraHeaders = checkHeaders(req.headers);
+    let refreshed = false;
+    for (let retries429 = 0;;) {
+      const { response, contentType } = await this.#attempt(
+        method,
+        url,
+        bodyText,
+        extraHeaders,
+        options.signal,
+      );
+      const { status } = response;
+      if (status === 401 && this.#credentials.kind === "bearer" && !refreshed) {
+        refreshed = true;
+        this.#trace(`${method} ${url} -> 401: refreshing the access token`);
+        if (await this.#credentials.refreshAfterUnauthorized()) continue;
+      }
+      if (status === 429) {
+        const plan = planRateLimitRetry(response.headers["retry-after"], retries429, this.#now());
+        const askedTooMuch = (plan.requestedMs ?? 0) > MAX_RETRY_DELAY_MS;
+        if (retries429 < this.#maxRetries429 && !askedTooMuch) {
+          retries429++;
+          this.#trace(
+            `${method} ${url} -> 429: retry ${retries429} of ${this.#maxRetries429} in ${
+              seconds(plan.delayMs)
+            } s`,
+          );
+          await this.#sleep(plan.delayMs);
+          continue;
+        }
+        if (options.allowErrorStatus) return response;
+        const detail = serverErrorDetail(response.body, contentType);
+        const why = askedTooMuch
+          ? `the server asks to wait ${seconds(plan.requestedMs!)} s; try again later`
+          : `gave up after ${retries429} ${retries429 === 1 ? "retry" : "retries"}`;
+        throw new JimError(
+          "http",
+          redactSecrets(`rate limited (429): ${why}${detail === "" ? "" : `: ${detail}`}`),
+          { status },
+        );
+      }
+      if (status >= 200 && status < 300) return response;
+      if (options.allowErrorStatus) return response;
+      throw statusError({
+        status,
+        statusText: response.statusText,
+        body: response.body,
+        contentType,
+        method,
+        path: req.path,
+      });
+    }
+  }
+
+  /** GET returning the parsed JSON body; a 2xx that is not JSON is a protocol error. */
+  async getJson<T = unknown>(path: string, query?: ApiRequest["query"]): Promise<T> {
+    const response = await this.request({ method: "GET", path, query });
+    const contentType = response.headers["content-type"] ?? null;
+    if (
+      response.body !== null && typeof response.body === "string" && !isJsonContentType(contentType)
+    ) {
+      throw new JimError(
+        "protocol",
+        redactSecrets(
+          `expected JSON from GET ${path} but got ${contentType ?? "no content type"}` +
+            " (is the URL a JIM server?)",
+        ),
+      );
+    }
+    return response.body as T;
+  }
+
+  /** Every item of a list endpoint: a paged envelope {items, totalCount} or a bare array. */
+  listAll<T = unknown>(path: string, query?: ApiRequest["query"]): Promise<T[]> {
+    return collectAllPages<T>(
+      (page, pageSize) => this.getJson(path, { ...query, page, pageSize }),
+      `GET ${redactSecrets(path.split("?", 1)[0])}`,
+    );
+  }
+
+  async #attempt(
+    method: string,
+    url: URL,
+    bodyText: string | undefined,
+    extraHeaders: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<Attempt> {
+    const headers = new Headers(extraHeaders);
+    headers.set("accept", "application/json");
+    headers.set("user-agent", this.#userAgent);
+    if (bodyText !== undefined) headers.set("content-type", "application/json");
+    const credentials = this.#credentials;
+    if (credentials.kind === "apiKey") headers.set("x-api-key", credentials.apiKey);
+    if (credentials.kind === "bearer") {
+      headers.set("authorization", `Bearer ${await credentials.token()}`);
+    }
+
+    if (signal?.aborted) {
+      throw new JimError("cancelled", redactSecrets(`request to ${url} was cancelled`));
+    }
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.#timeoutMs);
+    const combined = signal ? AbortSignal.any([timeout.signal, signal]) : timeout.signal;
+    const started = performance.now();
+    const elapsed = () => `${Math.round(performance.now() - started)} ms`;
+    const describe = `${method} ${url}`;
+    try {
+      let raw: Response;
+      try {
+        raw = await this.#fetch(url, {
+          method,
+          headers,
+          body: bodyText,
+          redirect: "manual",
+          signal: combined,
+          ...(this.#client ? { client: this.#client } : {}),
+        });
+      } catch (error) {
+        throw this.#failure(error, url, describe, elapsed, timeout.signal, signal);
+      }
+      if ((raw.status >= 300 && raw.status < 400) || raw.type === "opaqueredirect") {
+        await raw.body?.cancel().catch(() => {});
+        this.#trace(`${describe} -> ${raw.status} (${elapsed()})`);
+        throw redirectError(raw, url);
+      }
+      let text: string;
+      try {
+        text = await readBodyText(raw, this.#maxBodyBytes, describe);
+      } catch (error) {
+        if (error instanceof JimError) {
+          this.#trace(`${describe} -> ${raw.status}: ${error.message} (${elapsed()})`);
+          throw new JimError(error.code, redactSecrets(error.message), { status: raw.status });
+        }
+        throw this.#failure(error, url, describe, elapsed, timeout.signal, signal);
+      }
+      this.#trace(`${describe} -> ${raw.status} (${elapsed()})`);
+      const contentType = raw.headers.get("content-type");
+      const decoded = decodeBody(text, contentType);
+      if (decoded.kind === "malformed" && raw.status >= 200 && raw.status < 300) {
+        throw new JimError(
+          "protocol",
+          redactSecrets(
+            `the server sent malformed JSON for ${describe}: ${oneLine(decoded.reason)}`,
+          ),
+          { status: raw.status },
+        );
+      }
+      const responseHeaders: Record<string, string> = {};
+      raw.headers.forEach((value, name) => responseHeaders[name.toLowerCase()] = value);
+      return {
+        response: {
+          status: raw.status,
+          statusText: raw.statusText,
+          headers: responseHeaders,
+          body: decoded.value,
+        },
+        contentType,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #failure(
+    error: unknown,
+    url: URL,
+    describe: string,
+    elapsed: () => string,
+    timeoutSignal: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+  ): JimError {
+    let failure: JimError;
+    if (timeoutSignal.aborted) {
+      failure = new JimError(
+        "network",
+        redactSecrets(`request to ${url} timed out after ${seconds(this.#timeoutMs)} s`),
+      );
+    } else if (callerSignal?.aborted) {
+      failure = new JimError("cancelled", redactSecrets(`request to ${url} was cancelled`));
+    } else {
+      failure = networkError(error, url);
+    }
+    this.#trace(`${describe} -> failed: ${failure.message} (${elapsed()})`);
+    return failure;
+  }
+
+  #trace(line: string): void {
+    this.#onTrace?.(redactSecrets(line));
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw usageError(`${name} must be a positive number`);
+  return value;
+}
+
+function seconds(ms: number): string {
+  return String(Math.round(ms / 10) / 100);
+}
+
+function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what this rejects
+  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
+}
+
+// Kept for callers that format a status on their own (e.g. `jim api --include`).
+export { statusLabel };

@@ -1,0 +1,78 @@
+// Checks what a caller hands the API client before anything is sent: the base URL, the method,
+// extra headers (never credential headers: those come from the session) and the JSON body.
+
+import { usageError } from "../errors.ts";
+
+const CREDENTIAL_HEADERS = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization"]);
+
+export function checkBaseUrl(baseUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw usageError(
+      `the JIM base URL '${oneLine(String(baseUrl)).slice(0, 80)}' is not a valid URL`,
+    );
+  }
+  if (
+    (url.protocol !== "https:" && url.protocol !== "http:") || url.search !== "" || url.hash !== ""
+  ) {
+    throw usageError("the JIM base URL must be an http(s) URL without query or fragment");
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+export function checkMethod(method: string): string {
+  if (typeof method !== "string" || !/^[A-Za-z]{1,20}$/.test(method)) {
+    throw usageError(`'${oneLine(String(method)).slice(0, 40)}' is not an HTTP method`);
+  }
+  const upper = method.toUpperCase();
+  if (upper === "CONNECT" || upper === "TRACE" || upper === "TRACK") {
+    throw usageError(`HTTP method ${upper} is not supported`);
+  }
+  return upper;
+}
+
+export function encodeBody(
+  method: string,
+  req: { body?: unknown; bodyText?: string },
+): string | undefined {
+  if (req.body !== undefined && req.bodyText !== undefined) {
+    throw usageError("give either a body or a bodyText, not both");
+  }
+  let text: string | undefined = req.bodyText;
+  if (req.body !== undefined) {
+    try {
+      text = JSON.stringify(req.body);
+    } catch (error) {
+      throw usageError(`the request body cannot be encoded as JSON: ${(error as Error).message}`);
+    }
+  }
+  if (text !== undefined && (method === "GET" || method === "HEAD")) {
+    throw usageError(`a ${method} request cannot have a body`);
+  }
+  return text;
+}
+
+export function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  const checked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      throw usageError(`'${oneLine(name).slice(0, 40)}' is not a valid header name`);
+    }
+    // deno-lint-ignore no-control-regex -- control characters are what this rejects
+    if (typeof value !== "string" || /[\u0000-\u001f\u007f]/.test(value)) {
+      throw usageError(`header ${name} has an invalid value`);
+    }
+    if (CREDENTIAL_HEADERS.has(name.toLowerCase())) {
+      throw usageError(`header ${name} is set by jim from the session and cannot be given`);
+    }
+    checked[name] = value;
+  }
+  return checked;
+}
+
+function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what this rejects
+  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
+}

@@ -1,0 +1,14 @@
+// Text from outside (IdP error descriptions, transport errors) made safe for one terminal line:
+// printable ASCII only, clipped, so a hostile or chatty server cannot paint the user's terminal.
+
+export function printable(text: string, max = 200): string {
+  const flat = text.replace(/[^\x20-\x7e]+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+
+/** An error's message, plus its cause's when the outer one is generic ("fetch failed"). */
+export function errorReason(error: unknown): string {
+  if (!(error instanceof Error)) return printable(String(error));
+  const cause = error.cause instanceof Error ? error.cause.message : "";
+  return printable(cause !== "" ? `${error.message}: ${cause}` : error.message);
+}

@@ -1,0 +1,30 @@
+// Where an API key may come from (flag, position 1, --api-key-stdin, JIM_API_KEY) and what makes
+// one unusable. The key itself never appears in a message.
+
+import { usageError } from "../errors.ts";
+
+export type ApiKeySource = "argument" | "stdin" | "environment";
+
+export const API_KEY_PREFIX = "jim_ak_";
+
+export function checkApiKey(key: string, source: ApiKeySource): string {
+  const where = source === "stdin"
+    ? "on standard input"
+    : source === "environment"
+    ? "in JIM_API_KEY"
+    : "given";
+  if (key === "") throw usageError(`the API key ${where} is empty`);
+  if (/[\r\n]/.test(key)) throw usageError(`the API key ${where} contains a line break`);
+  if (/[\s\u0000-\u001f\u007f]/.test(key)) {
+    throw usageError(`the API key ${where} contains whitespace or control characters`);
+  }
+  if (!/^[\x21-\x7e]+$/.test(key)) {
+    throw usageError(`the API key ${where} contains characters that cannot be sent in a header`);
+  }
+  return key;
+}
+
+/** A key read from stdin: one trailing newline (from echo or a file) is not part of it. */
+export function keyFromStdin(text: string): string {
+  return text.replace(/\r?\n$/, "");
+}

@@ -1,0 +1,111 @@
+// `jim api <path>`: any JIM REST call with the session's credentials, for what has no command.
+
+import { JimError, usageError } from "../../errors.ts";
+import type { Deps } from "../../deps.ts";
+import type { ParsedCommand } from "../parse.ts";
+import { printable } from "../parse.ts";
+import { openSession } from "../../session/session_port.ts";
+import type { ApiResult } from "../../session/protocol.ts";
+import { formatJson } from "../format.ts";
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+export interface ApiOptions {
+  path: string;
+  method: string;
+  /** JSON text, a file to read (`@file`), or standard input (`-`). */
+  data?: { kind: "text"; text: string } | { kind: "file"; path: string } | { kind: "stdin" };
+  paginate: boolean;
+  include: boolean;
+}
+
+export function parseApi(command: ParsedCommand): ApiOptions {
+  const v = command.values;
+  const raw = String(v.path ?? "");
+  if (raw === "") throw usageError("a path is required, e.g. jim api /api/v1/health");
+  if (/^[a-z][a-z0-9+.-]*:/i.test(raw) || raw.startsWith("//")) {
+    throw usageError(`give a path such as /api/v1/health, not a URL ('${printable(raw)}')`);
+  }
+  if (/[\u0000-\u001f\u007f\s]/.test(raw)) {
+    throw usageError("the path contains whitespace or control characters");
+  }
+  const path = raw.startsWith("/") ? raw : `/${raw}`;
+  let data: ApiOptions["data"];
+  if (typeof v.data === "string") {
+    if (v.data === "-") data = { kind: "stdin" };
+    else if (v.data.startsWith("@")) {
+      if (v.data.length === 1) throw usageError("--data @FILE needs a file name after @");
+      data = { kind: "file", path: v.data.slice(1) };
+    } else data = { kind: "text", text: v.data };
+  }
+  const method = typeof v.method === "string" ? v.method.toUpperCase() : data ? "POST" : "GET";
+  if (!METHODS.includes(method)) {
+    throw usageError(
+      `unknown HTTP method '${printable(String(v.method))}'; use one of ${METHODS.join(", ")}`,
+    );
+  }
+  if (v.paginate && method !== "GET") throw usageError("--paginate works with GET only");
+  if (v.paginate && v.include) throw usageError("--paginate and --include cannot be combined");
+  return { path, method, data, paginate: v.paginate === true, include: v.include === true };
+}
+
+export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
+  const body = options.data ? await readBody(options.data, deps) : undefined;
+  const result = await openSession(deps).call({
+    method: options.method,
+    path: options.path,
+    body,
+    paginate: options.paginate || undefined,
+    allowErrorStatus: options.include || undefined,
+  });
+  if (options.include) deps.io.out(headerBlock(result));
+  const text = bodyText(result.body);
+  if (text !== "") deps.io.out(text);
+  if (result.status >= 400) {
+    throw new JimError("http", `the server answered ${result.status} ${result.statusText}`.trim(), {
+      status: result.status,
+    });
+  }
+  return 0;
+}
+
+async function readBody(data: NonNullable<ApiOptions["data"]>, deps: Deps): Promise<unknown> {
+  let text: string;
+  let where: string;
+  if (data.kind === "text") {
+    text = data.text;
+    where = "--data";
+  } else if (data.kind === "stdin") {
+    text = await deps.io.readStdin();
+    where = "standard input";
+  } else {
+    try {
+      text = await deps.readFile(data.path);
+    } catch (error) {
+      const reason = error instanceof Deno.errors.NotFound
+        ? "no such file"
+        : (error as Error).message.split("\n")[0];
+      throw usageError(`cannot read --data file '${printable(data.path)}': ${reason}`);
+    }
+    where = `file '${printable(data.path)}'`;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw usageError(
+      `the request body from ${where} is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+}
+
+function headerBlock(result: ApiResult): string {
+  const lines = [`HTTP ${result.status} ${result.statusText}`.trimEnd()];
+  for (const [name, value] of Object.entries(result.headers)) lines.push(`${name}: ${value}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function bodyText(body: unknown): string {
+  if (body === null || body === undefined) return "";
+  if (typeof body === "string") return body;
+  return formatJson(body);
+}

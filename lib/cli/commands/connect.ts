@@ -1,0 +1,208 @@
+// `jim connect` / Connect-JIM: parse the parameter sets, then sign in with an API key here or
+// hand over to the interactive flows, and give the verified session to the agent.
+
+import { JimError, usageError } from "../../errors.ts";
+import type { Deps } from "../../deps.ts";
+import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
+import type { ParsedCommand } from "../parse.ts";
+import { API_KEY_PREFIX, type ApiKeySource, checkApiKey, keyFromStdin } from "../api_key.ts";
+import { previewApiKey, type SessionStatus } from "../../session/protocol.ts";
+import { adoptSession } from "../../session/adopt.ts";
+import { formatJson, formatList } from "../format.ts";
+
+export interface ConnectOptions {
+  instance: InstanceUrl;
+  /** Present for the API-key parameter set; the key is read from stdin at run time. */
+  apiKey?: { source: ApiKeySource; value?: string };
+  force: boolean;
+  noPersist: boolean;
+  timeoutSeconds: number;
+  deviceCode: boolean;
+  noBrowser: boolean;
+  redirectPort?: number;
+  redirectHost: "localhost" | "127.0.0.1";
+  json: boolean;
+  style: "gnu" | "cmdlet";
+}
+
+const INTERACTIVE_ONLY: [string, string][] = [
+  ["force", "Force"],
+  ["no-persist", "NoPersist"],
+  ["timeout", "TimeoutSeconds"],
+  ["device-code", "DeviceCode"],
+  ["no-browser", "NoBrowser"],
+  ["redirect-port", "RedirectPort"],
+  ["redirect-host", "RedirectHost"],
+];
+
+export function parseConnect(
+  command: ParsedCommand,
+  env: { get(name: string): string | undefined },
+): ConnectOptions {
+  const v = command.values;
+  const cmdlet = command.style === "cmdlet";
+  const flag = (gnu: string, ps: string) => (cmdlet ? `-${ps}` : `--${gnu}`);
+  const url = typeof v.url === "string" ? v.url : env.get("JIM_URL");
+  if (url === undefined) {
+    throw usageError(
+      cmdlet
+        ? "-Url is required, e.g. Connect-JIM -Url https://jim.example.com"
+        : "a JIM URL is required, e.g. jim connect https://jim.example.com",
+    );
+  }
+  const instance = parseInstanceUrl(url);
+
+  let apiKey: ConnectOptions["apiKey"];
+  if (typeof v["api-key"] === "string") {
+    if (v["api-key-stdin"]) {
+      throw usageError(
+        `${flag("api-key", "ApiKey")} and ${
+          flag("api-key-stdin", "ApiKeyStdin")
+        } cannot be combined`,
+      );
+    }
+    apiKey = { source: "argument", value: checkApiKey(v["api-key"], "argument") };
+  } else if (v["api-key-stdin"]) {
+    apiKey = { source: "stdin" };
+  } else if (env.get("JIM_API_KEY") !== undefined) {
+    apiKey = { source: "environment", value: checkApiKey(env.get("JIM_API_KEY")!, "environment") };
+  }
+
+  if (apiKey) {
+    for (const [gnu, ps] of INTERACTIVE_ONLY) {
+      if (v[gnu] !== undefined && v[gnu] !== false) {
+        throw usageError(
+          `${
+            flag(gnu, ps)
+          } applies to interactive sign-in only and cannot be combined with an API key`,
+        );
+      }
+    }
+  }
+  if (v["device-code"] && v["no-browser"]) {
+    throw usageError(
+      `${flag("device-code", "DeviceCode")} and ${
+        flag("no-browser", "NoBrowser")
+      } cannot be combined`,
+    );
+  }
+
+  return {
+    instance,
+    apiKey,
+    force: v.force === true,
+    noPersist: v["no-persist"] === true,
+    timeoutSeconds: parseTimeout(v.timeout, flag("timeout", "TimeoutSeconds")),
+    deviceCode: v["device-code"] === true,
+    noBrowser: v["no-browser"] === true,
+    redirectPort: parsePort(v["redirect-port"], flag("redirect-port", "RedirectPort")),
+    redirectHost: parseRedirectHost(v["redirect-host"], flag("redirect-host", "RedirectHost")),
+    json: v.json === true,
+    style: command.style,
+  };
+}
+
+function parseTimeout(value: unknown, name: string): number {
+  if (value === undefined) return 300;
+  const text = String(value);
+  if (!/^\d+$/.test(text)) throw usageError(`${name} must be a whole number of seconds (30-600)`);
+  const seconds = Number(text);
+  if (seconds < 30 || seconds > 600) {
+    throw usageError(`${name} must be between 30 and 600 seconds, not ${seconds}`);
+  }
+  return seconds;
+}
+
+function parsePort(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    throw usageError(`${name} must be a port number (1-65535)`);
+  }
+  return port;
+}
+
+function parseRedirectHost(value: unknown, name: string): "localhost" | "127.0.0.1" {
+  if (value === undefined || value === "localhost") return "localhost";
+  if (value === "127.0.0.1") return "127.0.0.1";
+  throw usageError(`${name} must be localhost or 127.0.0.1`);
+}
+
+/** The object Connect-JIM returns, with its property names and order. */
+export interface ConnectResult {
+  Url: string;
+  AuthMethod: "OAuth" | "ApiKey";
+  Connected: boolean;
+  ServerVersion: string | null;
+  ExpiresAt: string | null;
+  Authorised: boolean;
+  Status: string;
+  ApiKey: string | null;
+}
+
+export async function runConnect(options: ConnectOptions, deps: Deps): Promise<number> {
+  const result = options.apiKey
+    ? await connectWithApiKey(options, deps)
+    : await (await import("./connect_interactive.ts")).connectInteractive(options, deps);
+  deps.io.out(options.json ? formatJson(result) : formatList({ ...result }));
+  return 0;
+}
+
+async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<ConnectResult> {
+  const { io } = deps;
+  const source = options.apiKey!.source;
+  const key = source === "stdin"
+    ? checkApiKey(keyFromStdin(await io.readStdin()), "stdin")
+    : options.apiKey!.value!;
+  if (source === "argument") {
+    io.err(
+      "Warning: an API key on the command line is saved in shell history and visible to other processes; prefer --api-key-stdin or JIM_API_KEY.",
+    );
+  }
+  if (!key.startsWith(API_KEY_PREFIX)) {
+    io.err(
+      `Warning: this does not look like a JIM API key (JIM keys start with ${API_KEY_PREFIX}).`,
+    );
+  }
+  warnPlainHttp(options.instance, deps);
+
+  const { verifyServer } = await import("../../session/verify_server.ts");
+  const verified = await verifyServer(deps, options.instance, { kind: "apiKey", apiKey: key });
+  const status = await adoptSession(deps, {
+    url: options.instance.base,
+    key: options.instance.key,
+    authMethod: "ApiKey",
+    apiKey: key,
+    serverVersion: verified.serverVersion,
+    authorised: true,
+    identity: verified.identity,
+  });
+  return connectResult(status, "Connected to JIM using an API key");
+}
+
+export function connectResult(status: SessionStatus, message: string): ConnectResult {
+  if (!status.connected || !status.url || !status.authMethod) {
+    throw new JimError("agent", "the session agent did not keep the session");
+  }
+  return {
+    Url: status.url,
+    AuthMethod: status.authMethod,
+    Connected: true,
+    ServerVersion: status.serverVersion,
+    ExpiresAt: status.expiresAt,
+    Authorised: status.authorised,
+    Status: message,
+    ApiKey: status.apiKeyPreview ?? null,
+  };
+}
+
+export function warnPlainHttp(instance: InstanceUrl, deps: Deps): void {
+  if (!instance.secure && !instance.loopback) {
+    deps.io.err(
+      `Warning: ${instance.base} uses plain http://; credentials will cross the network unencrypted. Use https://.`,
+    );
+  }
+}
+
+export { previewApiKey };

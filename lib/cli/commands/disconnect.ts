@@ -1,0 +1,78 @@
+// `jim disconnect` / Disconnect-JIM: end the session (the agent exits) and forget the stored
+// refresh token of the targeted instance, or of every instance with --all.
+
+import { usageError } from "../../errors.ts";
+import type { Deps } from "../../deps.ts";
+import type { ParsedCommand } from "../parse.ts";
+import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
+import { AgentNotRunning } from "../../session/agent_client.ts";
+import type { SessionStatus } from "../../session/protocol.ts";
+import { statelessCredentials } from "../../session/session_port.ts";
+
+export interface DisconnectOptions {
+  target?: InstanceUrl;
+  all: boolean;
+}
+
+export function parseDisconnect(command: ParsedCommand): DisconnectOptions {
+  const { url, all } = command.values;
+  if (url !== undefined && all) {
+    const names = command.style === "cmdlet" ? "-Url and -All" : "--url and --all";
+    throw usageError(`${names} cannot be combined`);
+  }
+  return {
+    target: typeof url === "string" ? parseInstanceUrl(url) : undefined,
+    all: all === true,
+  };
+}
+
+export async function runDisconnect(options: DisconnectOptions, deps: Deps): Promise<number> {
+  const { io } = deps;
+  const current = await currentStatus(deps);
+  const endSession = current !== null &&
+    (options.all || !options.target || options.target.key === current.key);
+  if (endSession) {
+    try {
+      await deps.agent.send({ op: "disconnect" });
+    } catch (error) {
+      if (!(error instanceof AgentNotRunning)) throw error;
+    }
+    io.err(`Disconnected from ${current!.url}.`);
+  }
+
+  const forgetKey = options.target?.key ?? (options.all ? undefined : current?.key ?? undefined);
+  if (options.all || forgetKey) {
+    const { forgetStoredSignIns } = await import("../../session/stored_sign_in.ts");
+    await forgetStoredSignIns(
+      deps,
+      options.all ? { all: true } : { key: forgetKey!, explicit: options.target !== undefined },
+    );
+  } else if (!endSession) {
+    if (statelessCredentials(deps.env)) {
+      io.err(
+        "No agent session to disconnect; JIM_URL and JIM_API_KEY are still set in the environment.",
+      );
+    }
+    return 0;
+  }
+
+  if (endSession && current!.authMethod === "OAuth") {
+    io.err(
+      "Note: you are still signed in to your identity provider; sign out there to end that session too.",
+    );
+  }
+  if (statelessCredentials(deps.env)) {
+    io.err("Note: JIM_URL and JIM_API_KEY are still set; commands keep using them.");
+  }
+  return 0;
+}
+
+async function currentStatus(deps: Deps): Promise<SessionStatus | null> {
+  try {
+    const status = await deps.agent.send({ op: "status" }) as SessionStatus;
+    return status.connected ? status : null;
+  } catch (error) {
+    if (error instanceof AgentNotRunning) return null;
+    throw error;
+  }
+}

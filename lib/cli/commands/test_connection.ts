@@ -1,0 +1,129 @@
+// `jim test-connection` / Test-JIMConnection: is the session active and healthy? Checks the
+// server's health endpoint and the credentials, and reports token expiry.
+
+import { JimError } from "../../errors.ts";
+import type { Deps } from "../../deps.ts";
+import type { ParsedCommand } from "../parse.ts";
+import { openSession } from "../../session/session_port.ts";
+import type { SessionStatus } from "../../session/protocol.ts";
+import { formatJson, formatList } from "../format.ts";
+
+export interface TestConnectionOptions {
+  quiet: boolean;
+  json: boolean;
+}
+
+export function parseTestConnection(command: ParsedCommand): TestConnectionOptions {
+  return { quiet: command.values.quiet === true, json: command.values.json === true };
+}
+
+export interface TestConnectionResult {
+  Connected: boolean;
+  Url: string | null;
+  AuthMethod: "OAuth" | "ApiKey" | null;
+  ServerVersion: string | null;
+  Status: string;
+  Message: string;
+  TokenExpiresAt: string | null;
+}
+
+const SOON_MS = 5 * 60_000;
+
+export async function runTestConnection(
+  options: TestConnectionOptions,
+  deps: Deps,
+): Promise<number> {
+  const result = await testConnection(deps);
+  if (options.quiet) deps.io.out(result.Connected ? "true" : "false");
+  else deps.io.out(options.json ? formatJson(result) : formatList({ ...result }));
+  return result.Connected ? 0 : 1;
+}
+
+export async function testConnection(deps: Deps): Promise<TestConnectionResult> {
+  const session = openSession(deps);
+  const before = await session.status();
+  if (!before.connected) {
+    return {
+      Connected: false,
+      Url: null,
+      AuthMethod: null,
+      ServerVersion: null,
+      Status: "Not connected",
+      Message: "Use jim connect to establish a connection.",
+      TokenExpiresAt: null,
+    };
+  }
+  const base = {
+    Url: before.url,
+    AuthMethod: before.authMethod,
+    ServerVersion: before.serverVersion,
+  };
+
+  let serverVersion = before.serverVersion;
+  try {
+    await session.call({ method: "GET", path: "/api/v1/health" });
+    const version = await session.call({ method: "GET", path: "/api/v1/health/version" });
+    const body = version.body as { version?: unknown } | null;
+    if (body && typeof body.version === "string") serverVersion = body.version;
+  } catch (error) {
+    return {
+      ...base,
+      Connected: false,
+      Status: "Unreachable",
+      Message: `The JIM server did not answer its health check: ${messageOf(error)}`,
+      TokenExpiresAt: before.expiresAt,
+    };
+  }
+
+  try {
+    await session.call({ method: "GET", path: "/api/v1/userinfo" });
+  } catch (error) {
+    const after = await session.status().catch(() => before);
+    const authFailure = error instanceof JimError &&
+      (error.code === "auth_failed" || error.code === "not_connected");
+    return {
+      ...base,
+      ServerVersion: serverVersion,
+      Connected: false,
+      Status: authFailure ? "Authentication failed" : "Unhealthy",
+      Message: authFailure
+        ? `${
+          after.refreshError ?? messageOf(error)
+        } Run jim connect ${before.url} to sign in again.`
+        : `The authenticated check failed: ${messageOf(error)}`,
+      TokenExpiresAt: after.expiresAt,
+    };
+  }
+
+  const after = await session.status().catch(() => before);
+  return {
+    ...base,
+    ServerVersion: serverVersion,
+    Connected: true,
+    Status: "Connected",
+    Message: healthyMessage(after, deps.now()),
+    TokenExpiresAt: after.expiresAt,
+  };
+}
+
+function healthyMessage(status: SessionStatus, now: number): string {
+  const what = status.authMethod === "ApiKey" ? "an API key" : "single sign-on";
+  const base = `Connected to ${status.url} using ${what}; the server is healthy.`;
+  if (!status.expiresAt) return base;
+  const left = Date.parse(status.expiresAt) - now;
+  if (left <= 0) {
+    return `${base} The access token has expired; it will be refreshed on the next request.`;
+  }
+  if (left < SOON_MS) {
+    const minutes = Math.max(1, Math.round(left / 60_000));
+    return `${base} The access token expires soon (in about ${minutes} minute${
+      minutes === 1 ? "" : "s"
+    }); it is refreshed automatically.`;
+  }
+  return base;
+}
+
+function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.endsWith(".") ? text : `${text}.`;
+}

@@ -1,0 +1,24 @@
+// The one dependencies object: built once in main.ts, passed down, replaced field by field in
+// tests. lib/ reaches the outside world only through it.
+
+import type { Io } from "./cli/io.ts";
+import type { AgentClient } from "./session/agent_client.ts";
+
+export interface Env {
+  get(name: string): string | undefined;
+  /** A copy of the whole environment, for the agent process. */
+  toObject(): Record<string, string>;
+}
+
+export interface Deps {
+  io: Io;
+  env: Env;
+  now(): number;
+  platform: typeof Deno.build.os;
+  fetch: typeof fetch;
+  /** The session agent's socket client. */
+  agent: AgentClient;
+  /** Starts a session agent in the background and returns once it listens. */
+  startAgent(): Promise<void>;
+  readFile(path: string): Promise<string>;
+}

@@ -1,0 +1,88 @@
+// Talks to the session agent over its socket: one request, one response, bounded in time.
+// A missing socket or a dead agent means "not connected", never a hang.
+
+import { JimError } from "../errors.ts";
+import { readLine, writeLine } from "./framing.ts";
+import {
+  type AgentRequest,
+  MAX_RESPONSE_BYTES,
+  parseResponse,
+  PROTOCOL_VERSION,
+} from "./protocol.ts";
+
+type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v"> : never
+  : never;
+
+export class AgentNotRunning extends Error {}
+
+const CONTROL_TIMEOUT_MS = 15_000;
+// An API call may wait out rate limiting (up to 5 Retry-After waits of 60 s) and timeouts.
+const CALL_TIMEOUT_MS = 10 * 60_000;
+
+export class AgentClient {
+  readonly socketPath: string;
+
+  constructor(socketPath: string) {
+    this.socketPath = socketPath;
+  }
+
+  /** Sends one request; throws AgentNotRunning when no agent answers on the socket. */
+  async send(request: RequestBody): Promise<unknown> {
+    let conn: Deno.Conn;
+    try {
+      conn = await Deno.connect({ transport: "unix", path: this.socketPath });
+    } catch (error) {
+      if (
+        error instanceof Deno.errors.NotFound || error instanceof Deno.errors.ConnectionRefused ||
+        error instanceof Deno.errors.ConnectionReset
+      ) {
+        throw new AgentNotRunning();
+      }
+      throw new JimError("agent", `cannot reach the session agent: ${(error as Error).message}`);
+    }
+    const limit = request.op === "request" ? CALL_TIMEOUT_MS : CONTROL_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }, limit);
+    try {
+      await writeLine(conn, { v: PROTOCOL_VERSION, ...request });
+      const line = await readLine(conn, MAX_RESPONSE_BYTES);
+      if (line === null) {
+        throw new JimError("agent", "the session agent closed the connection without answering");
+      }
+      const response = parseResponse(line);
+      if (!response.ok) {
+        throw new JimError(response.error.code, response.error.message, {
+          status: response.error.status,
+        });
+      }
+      return response.result;
+    } catch (error) {
+      if (error instanceof JimError) throw error;
+      if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+        throw new JimError("agent", "the session agent did not answer in time");
+      }
+      if (error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe) {
+        throw new AgentNotRunning();
+      }
+      throw new JimError("agent", `session agent failure: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+  }
+
+  /** The agent's hello, or null when none is running. */
+  async hello(): Promise<{ protocol: number; version: string; pid: number } | null> {
+    try {
+      return await this.send({ op: "hello" }) as { protocol: number; version: string; pid: number };
+    } catch (error) {
+      if (error instanceof AgentNotRunning) return null;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,198 @@
+// The agent's wire protocol: one newline-terminated JSON request and one JSON response per
+// connection. Every request is validated here before the agent acts on it.
+
+import { type ErrorCode, JimError } from "../errors.ts";
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+export interface OAuthSession {
+  /** Serialisable OIDC client context (discovery metadata, client id, scopes). */
+  context: unknown;
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt: number;
+  issuedAt: number;
+  persist: boolean;
+}
+
+/** Everything the agent holds for a session; secrets only ever live here, in memory. */
+export interface SessionRecord {
+  url: string;
+  key: string;
+  authMethod: "ApiKey" | "OAuth";
+  apiKey?: string;
+  oauth?: OAuthSession;
+  serverVersion: string | null;
+  authorised: boolean;
+  identity: Record<string, unknown> | null;
+  caCertPem?: string;
+}
+
+export interface ApiCall {
+  method: string;
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  paginate?: boolean;
+  /** Return 4xx/5xx responses as results instead of errors (for `jim api`). */
+  allowErrorStatus?: boolean;
+}
+
+export type AgentRequest =
+  | { v: number; op: "hello" }
+  | { v: number; op: "status" }
+  | { v: number; op: "adopt"; session: SessionRecord }
+  | { v: number; op: "request"; call: ApiCall }
+  | { v: number; op: "disconnect" }
+  | { v: number; op: "shutdown" };
+
+/** What `status` reports: the session without any secret in it. */
+export interface SessionStatus {
+  connected: boolean;
+  url: string | null;
+  key: string | null;
+  authMethod: "ApiKey" | "OAuth" | null;
+  serverVersion: string | null;
+  authorised: boolean;
+  expiresAt: string | null;
+  apiKeyPreview: string | null;
+  persisted: boolean;
+  /** Set when the last refresh failed: the session needs a new sign-in. */
+  refreshError: string | null;
+  identity: Record<string, unknown> | null;
+  agentPid: number;
+}
+
+export interface ApiResult {
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export type AgentResponse =
+  | { v: number; ok: true; result: unknown }
+  | { v: number; ok: false; error: { code: ErrorCode; message: string; status?: number } };
+
+const OPS = new Set(["hello", "status", "adopt", "request", "disconnect", "shutdown"]);
+const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
+
+export function parseRequest(line: string): AgentRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw bad("the request is not valid JSON");
+  }
+  if (!isObject(value)) throw bad("the request must be a JSON object");
+  if (value.v !== PROTOCOL_VERSION) {
+    throw bad(
+      `unsupported protocol version ${
+        JSON.stringify(value.v)
+      }; this agent speaks ${PROTOCOL_VERSION}`,
+    );
+  }
+  if (typeof value.op !== "string" || !OPS.has(value.op)) throw bad("unknown operation");
+  if (value.op === "adopt") checkSession(value.session);
+  if (value.op === "request") checkCall(value.call);
+  return value as unknown as AgentRequest;
+}
+
+function checkSession(session: unknown): void {
+  if (!isObject(session)) throw bad("adopt needs a session object");
+  if (typeof session.url !== "string" || typeof session.key !== "string") {
+    throw bad("session url and key must be strings");
+  }
+  if (session.authMethod === "ApiKey") {
+    if (typeof session.apiKey !== "string" || session.apiKey === "") {
+      throw bad("an ApiKey session needs its key");
+    }
+  } else if (session.authMethod === "OAuth") {
+    const oauth = session.oauth;
+    if (
+      !isObject(oauth) || typeof oauth.accessToken !== "string" ||
+      typeof oauth.expiresAt !== "number" || typeof oauth.issuedAt !== "number" ||
+      (oauth.refreshToken !== undefined && typeof oauth.refreshToken !== "string")
+    ) {
+      throw bad("an OAuth session needs its tokens and expiry");
+    }
+  } else {
+    throw bad("session authMethod must be ApiKey or OAuth");
+  }
+  if (typeof session.authorised !== "boolean") throw bad("session authorised must be a boolean");
+}
+
+function checkCall(call: unknown): void {
+  if (!isObject(call)) throw bad("request needs a call object");
+  if (typeof call.method !== "string" || !METHODS.has(call.method)) {
+    throw bad("call method must be an HTTP method");
+  }
+  if (typeof call.path !== "string" || !call.path.startsWith("/")) {
+    throw bad("call path must start with /");
+  }
+  if (call.query !== undefined) {
+    if (!isObject(call.query) || !Object.values(call.query).every((v) => typeof v === "string")) {
+      throw bad("call query must map names to strings");
+    }
+  }
+  for (const flag of ["paginate", "allowErrorStatus"]) {
+    if (call[flag] !== undefined && typeof call[flag] !== "boolean") {
+      throw bad(`call ${flag} must be a boolean`);
+    }
+  }
+}
+
+export function parseResponse(line: string): AgentResponse {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new JimError("agent", "the session agent sent a malformed response");
+  }
+  if (!isObject(value) || typeof value.ok !== "boolean") {
+    throw new JimError("agent", "the session agent sent a malformed response");
+  }
+  if (!value.ok) {
+    const error = value.error;
+    if (!isObject(error) || typeof error.message !== "string" || typeof error.code !== "string") {
+      throw new JimError("agent", "the session agent sent a malformed error");
+    }
+  }
+  return value as unknown as AgentResponse;
+}
+
+export function errorResponse(error: unknown): AgentResponse {
+  if (error instanceof JimError) {
+    return {
+      v: PROTOCOL_VERSION,
+      ok: false,
+      error: { code: error.code, message: error.message, status: error.status },
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    v: PROTOCOL_VERSION,
+    ok: false,
+    error: { code: "agent", message: `the session agent failed: ${message.split("\n")[0]}` },
+  };
+}
+
+export function okResponse(result: unknown): AgentResponse {
+  return { v: PROTOCOL_VERSION, ok: true, result };
+}
+
+function bad(message: string): JimError {
+  return new JimError("protocol", `bad agent request: ${message}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** First 8 characters, `...`, last 4: enough to tell keys apart, useless to an attacker. */
+export function previewApiKey(key: string): string {
+  if (key.length <= 12) return `${key.slice(0, 4)}...`;
+  return `${key.slice(0, 8)}...${key.slice(-4)}`;
+}

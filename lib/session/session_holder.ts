@@ -1,0 +1,131 @@
+// The agent's in-memory session: the credentials, a token keeper for OAuth sessions, and the
+// API calls made on the session's behalf. Nothing here touches the socket.
+
+import { JimError } from "../errors.ts";
+import type { ApiCall, ApiResult, SessionRecord, SessionStatus } from "./protocol.ts";
+import { previewApiKey } from "./protocol.ts";
+import { TokenKeeper, type Tokens } from "./token_keeper.ts";
+
+/** How a call reaches the server; built from the session's credentials. */
+export type Credentials =
+  | { kind: "apiKey"; apiKey: string }
+  | {
+    kind: "bearer";
+    token(): Promise<string>;
+    refreshAfterUnauthorized(): Promise<boolean>;
+  };
+
+export interface SessionHolderDeps {
+  now(): number;
+  /** Performs one API call against the session's server with the given credentials. */
+  perform(session: SessionRecord, credentials: Credentials, call: ApiCall): Promise<ApiResult>;
+  /** The refresh grant for an OAuth session's context. */
+  refresh(
+    context: unknown,
+    refreshToken: string,
+    caCertPem?: string,
+  ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }>;
+  /** Writes a rotated refresh token back to the credential store (persisted sessions only). */
+  storeRefreshToken?(key: string, refreshToken: string): Promise<void>;
+}
+
+export class SessionHolder {
+  #deps: SessionHolderDeps;
+  #session: SessionRecord | null = null;
+  #keeper: TokenKeeper | null = null;
+
+  constructor(deps: SessionHolderDeps) {
+    this.#deps = deps;
+  }
+
+  adopt(session: SessionRecord): void {
+    this.#session = session;
+    this.#keeper = null;
+    const oauth = session.oauth;
+    if (session.authMethod === "OAuth" && oauth) {
+      const tokens: Tokens = {
+        accessToken: oauth.accessToken,
+        refreshToken: oauth.refreshToken,
+        expiresAt: oauth.expiresAt,
+        issuedAt: oauth.issuedAt,
+      };
+      this.#keeper = new TokenKeeper(tokens, {
+        now: this.#deps.now,
+        refresh: (refreshToken) =>
+          this.#deps.refresh(oauth.context, refreshToken, session.caCertPem),
+        onRefreshed: async (fresh, rotated) => {
+          if (rotated && oauth.persist && fresh.refreshToken && this.#deps.storeRefreshToken) {
+            // Best effort: the in-memory session stays valid even if the store is gone.
+            await this.#deps.storeRefreshToken(session.key, fresh.refreshToken).catch(() => {});
+          }
+        },
+      });
+    }
+  }
+
+  clear(): void {
+    this.#session = null;
+    this.#keeper = null;
+  }
+
+  status(): SessionStatus {
+    const session = this.#session;
+    if (!session) {
+      return {
+        connected: false,
+        url: null,
+        key: null,
+        authMethod: null,
+        serverVersion: null,
+        authorised: false,
+        expiresAt: null,
+        apiKeyPreview: null,
+        persisted: false,
+        refreshError: null,
+        identity: null,
+        agentPid: Deno.pid,
+      };
+    }
+    const keeper = this.#keeper;
+    return {
+      connected: true,
+      url: session.url,
+      key: session.key,
+      authMethod: session.authMethod,
+      serverVersion: session.serverVersion,
+      authorised: session.authorised,
+      expiresAt: keeper ? new Date(keeper.expiresAt).toISOString() : null,
+      apiKeyPreview: session.apiKey ? previewApiKey(session.apiKey) : null,
+      persisted: session.oauth?.persist ?? false,
+      refreshError: keeper?.failure?.message ?? null,
+      identity: session.identity,
+      agentPid: Deno.pid,
+    };
+  }
+
+  /** Refresh grants performed since the session was adopted (for tests and status). */
+  get refreshCount(): number {
+    return this.#keeper?.refreshCount ?? 0;
+  }
+
+  call(call: ApiCall): Promise<ApiResult> {
+    const session = this.#session;
+    if (!session) {
+      return Promise.reject(new JimError("not_connected", "You are not connected to JIM."));
+    }
+    return this.#deps.perform(session, this.#credentials(session), call);
+  }
+
+  #credentials(session: SessionRecord): Credentials {
+    const keeper = this.#keeper;
+    if (!keeper) return { kind: "apiKey", apiKey: session.apiKey ?? "" };
+    // Each call remembers the token it sent, so a 401 after someone else's refresh retries
+    // with the new token instead of refreshing again.
+    let used = "";
+    return {
+      kind: "bearer",
+      token: async () => (used = await keeper.token()),
+      refreshAfterUnauthorized: () => keeper.refreshAfterUnauthorized(used),
+    };
+  }
+}

@@ -1,0 +1,102 @@
+// How commands reach the session: through the agent, or — when JIM_URL and JIM_API_KEY are both
+// set — directly, with no agent (stateless mode for CI and scripts, which wins over the agent).
+
+import { JimError } from "../errors.ts";
+import type { Deps } from "../deps.ts";
+import { parseInstanceUrl } from "../api/instance_url.ts";
+import { AgentNotRunning } from "./agent_client.ts";
+import { type ApiCall, type ApiResult, previewApiKey, type SessionStatus } from "./protocol.ts";
+
+export interface SessionPort {
+  readonly mode: "agent" | "stateless";
+  status(): Promise<SessionStatus>;
+  /** Throws JimError("not_connected") when there is no session. */
+  call(call: ApiCall): Promise<ApiResult>;
+}
+
+export function statelessCredentials(env: Deps["env"]): { url: string; apiKey: string } | null {
+  const url = env.get("JIM_URL");
+  const apiKey = env.get("JIM_API_KEY");
+  if (!url || !apiKey) return null;
+  return { url, apiKey };
+}
+
+export function openSession(deps: Deps): SessionPort {
+  const stateless = statelessCredentials(deps.env);
+  return stateless ? statelessSession(deps, stateless) : agentSession(deps);
+}
+
+export const DISCONNECTED: Omit<SessionStatus, "agentPid"> = {
+  connected: false,
+  url: null,
+  key: null,
+  authMethod: null,
+  serverVersion: null,
+  authorised: false,
+  expiresAt: null,
+  apiKeyPreview: null,
+  persisted: false,
+  refreshError: null,
+  identity: null,
+};
+
+function agentSession(deps: Deps): SessionPort {
+  return {
+    mode: "agent",
+    async status() {
+      try {
+        return await deps.agent.send({ op: "status" }) as SessionStatus;
+      } catch (error) {
+        if (error instanceof AgentNotRunning) return { ...DISCONNECTED, agentPid: 0 };
+        throw error;
+      }
+    },
+    async call(call) {
+      try {
+        return await deps.agent.send({ op: "request", call }) as ApiResult;
+      } catch (error) {
+        if (error instanceof AgentNotRunning) {
+          throw new JimError("not_connected", "You are not connected to JIM.");
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): SessionPort {
+  const instance = (() => {
+    try {
+      return parseInstanceUrl(creds.url);
+    } catch (error) {
+      throw new JimError("usage", `JIM_URL: ${(error as Error).message}`);
+    }
+  })();
+  if (/[\s\u0000-\u001f]/.test(creds.apiKey)) {
+    throw new JimError("usage", "JIM_API_KEY contains whitespace or control characters");
+  }
+  return {
+    mode: "stateless",
+    status() {
+      return Promise.resolve({
+        ...DISCONNECTED,
+        connected: true,
+        url: instance.base,
+        key: instance.key,
+        authMethod: "ApiKey",
+        authorised: true,
+        apiKeyPreview: previewApiKey(creds.apiKey),
+        agentPid: 0,
+      });
+    },
+    async call(call) {
+      const { performCall, httpTimeoutMs } = await import("../api/perform_call.ts");
+      return performCall(
+        { url: instance.base },
+        { kind: "apiKey", apiKey: creds.apiKey },
+        call,
+        { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
+      );
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// Where the session agent listens, and the checks that keep that place private to the user:
+// a 0700 directory owned by the user (not a symlink) and a 0600 socket.
+
+import { JimError } from "../errors.ts";
+
+export interface SocketEnv {
+  get(name: string): string | undefined;
+}
+
+export function agentSocketPath(env: SocketEnv, uid: number | null): string {
+  const explicit = env.get("JIM_AGENT_SOCKET");
+  if (explicit) return explicit;
+  const runtime = env.get("XDG_RUNTIME_DIR");
+  if (runtime) return `${runtime.replace(/\/+$/, "")}/jim/agent.sock`;
+  const tmp = (env.get("TMPDIR") || "/tmp").replace(/\/+$/, "");
+  return `${tmp}/jim-${uid ?? "user"}/agent.sock`;
+}
+
+export function parentDir(path: string): string {
+  const cut = path.lastIndexOf("/");
+  return cut <= 0 ? "/" : path.slice(0, cut);
+}
+
+/** Creates the socket directory if missing; refuses one that others could tamper with. */
+export async function ensurePrivateDir(dir: string, uid: number | null): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) {
+      throw new JimError("agent", `cannot create the session directory ${dir}: ${reason(error)}`);
+    }
+  }
+  await checkPrivateDir(dir, uid);
+}
+
+export async function checkPrivateDir(dir: string, uid: number | null): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(dir);
+  } catch (error) {
+    throw new JimError("agent", `cannot inspect the session directory ${dir}: ${reason(error)}`);
+  }
+  if (info.isSymlink) {
+    throw new JimError("agent", `refusing the session directory ${dir}: it is a symbolic link`);
+  }
+  if (!info.isDirectory) {
+    throw new JimError("agent", `refusing the session directory ${dir}: it is not a directory`);
+  }
+  if (uid !== null && info.uid !== null && info.uid !== uid) {
+    throw new JimError(
+      "agent",
+      `refusing the session directory ${dir}: it is owned by uid ${info.uid}, not you (${uid})`,
+    );
+  }
+  if (info.mode !== null && (info.mode & 0o077) !== 0) {
+    const mode = (info.mode & 0o777).toString(8).padStart(3, "0");
+    throw new JimError(
+      "agent",
+      `refusing the session directory ${dir}: its mode is ${mode}; it must be 700 (chmod 700 ${dir})`,
+    );
+  }
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message.split("\n")[0] : String(error);
+}
+
+export function currentUid(): number | null {
+  try {
+    return Deno.uid();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,65 @@
+// The stored sign-in: the OAuth refresh token kept in the OS credential store under the
+// instance key. Reading, writing back rotated tokens, and forgetting (disconnect).
+
+import type { Deps } from "../deps.ts";
+import { JimError } from "../errors.ts";
+import type { Keyring } from "../keyring/keyring.ts";
+
+type KeyringEnv = { get(name: string): string | undefined };
+
+export async function openKeyring(
+  platform: typeof Deno.build.os,
+  env: KeyringEnv,
+): Promise<Keyring> {
+  const { selectKeyring } = await import("../keyring/select.ts");
+  return selectKeyring(platform, env);
+}
+
+/** The store if it answers, else null with the reason (missing, locked, disabled, hung). */
+export async function usableKeyring(
+  platform: typeof Deno.build.os,
+  env: KeyringEnv,
+): Promise<{ keyring: Keyring } | { keyring: null; reason: string }> {
+  const keyring = await openKeyring(platform, env);
+  const probe = await keyring.available();
+  return probe.ok ? { keyring } : { keyring: null, reason: probe.reason };
+}
+
+/** Used by the agent after a refresh rotated the token. */
+export async function storeRefreshToken(key: string, refreshToken: string): Promise<void> {
+  const keyring = await openKeyring(Deno.build.os, Deno.env);
+  await keyring.set(key, refreshToken);
+}
+
+export async function forgetStoredSignIns(
+  deps: Deps,
+  target: { all: true } | { key: string; explicit: boolean },
+): Promise<void> {
+  const { io } = deps;
+  const store = await usableKeyring(deps.platform, deps.env);
+  if (!store.keyring) {
+    if ("all" in target || target.explicit) {
+      io.err(
+        `No stored sign-in was removed: the credential store is unavailable (${store.reason}).`,
+      );
+    }
+    return;
+  }
+  try {
+    if ("all" in target) {
+      const count = await store.keyring.deleteAll();
+      io.err(
+        `Removed ${count} stored JIM sign-in${count === 1 ? "" : "s"} from the credential store.`,
+      );
+      return;
+    }
+    const removed = await store.keyring.delete(target.key);
+    if (removed) io.err(`Removed the stored sign-in for ${target.key}.`);
+    else if (target.explicit) io.err(`There was no stored sign-in for ${target.key}.`);
+  } catch (error) {
+    if (error instanceof JimError) {
+      throw new JimError(error.code, `could not remove the stored sign-in: ${error.message}`);
+    }
+    throw error;
+  }
+}

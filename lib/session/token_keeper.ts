@@ -1,0 +1,124 @@
+// Keeps an OAuth access token fresh inside the agent: proactive refresh near expiry, one
+// reactive refresh after a 401, and a single refresh in flight however many requests wait.
+
+import { JimError } from "../errors.ts";
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt: number;
+  issuedAt: number;
+}
+
+export interface TokenKeeperDeps {
+  now(): number;
+  /** Performs the refresh grant; throws JimError("auth_failed") when the grant is refused. */
+  refresh(
+    refreshToken: string,
+  ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }>;
+  /** Called after every successful refresh, e.g. to write a rotated refresh token back. */
+  onRefreshed?(tokens: Tokens, rotated: boolean): Promise<void>;
+}
+
+const PROACTIVE_WINDOW_MS = 120_000;
+
+export class TokenKeeper {
+  #tokens: Tokens;
+  #deps: TokenKeeperDeps;
+  #refreshing: Promise<void> | null = null;
+  #failure: JimError | null = null;
+  #refreshCount = 0;
+
+  constructor(tokens: Tokens, deps: TokenKeeperDeps) {
+    this.#tokens = { ...tokens };
+    this.#deps = deps;
+  }
+
+  get expiresAt(): number {
+    return this.#tokens.expiresAt;
+  }
+
+  get refreshToken(): string | undefined {
+    return this.#tokens.refreshToken;
+  }
+
+  get failure(): JimError | null {
+    return this.#failure;
+  }
+
+  get refreshCount(): number {
+    return this.#refreshCount;
+  }
+
+  /**
+   * Refresh when the remaining life is under 2 minutes or under half the lifetime, whichever is
+   * shorter, so short-lived tokens are not refreshed on every request.
+   */
+  needsRefresh(): boolean {
+    const { expiresAt, issuedAt } = this.#tokens;
+    const remaining = expiresAt - this.#deps.now();
+    const window = Math.min(PROACTIVE_WINDOW_MS, (expiresAt - issuedAt) / 2);
+    return remaining < window;
+  }
+
+  /** A usable access token, refreshing first when it is near expiry. */
+  async token(): Promise<string> {
+    if (this.#failure) throw this.#failure;
+    if (this.needsRefresh() && this.#tokens.refreshToken) {
+      await this.#refreshOnce();
+    } else if (this.#tokens.expiresAt <= this.#deps.now() && !this.#tokens.refreshToken) {
+      throw new JimError(
+        "auth_failed",
+        "your sign-in has expired and the identity provider issued no refresh token; sign in again with jim connect",
+      );
+    }
+    return this.#tokens.accessToken;
+  }
+
+  /**
+   * After a 401 for `usedToken`: if another request already refreshed, retry with the new
+   * token; otherwise refresh once. Returns whether a retry is worth making.
+   */
+  async refreshAfterUnauthorized(usedToken: string): Promise<boolean> {
+    if (this.#tokens.accessToken !== usedToken) return true;
+    if (!this.#tokens.refreshToken) return false;
+    try {
+      await this.#refreshOnce();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #refreshOnce(): Promise<void> {
+    this.#refreshing ??= this.#doRefresh().finally(() => {
+      this.#refreshing = null;
+    });
+    return this.#refreshing;
+  }
+
+  async #doRefresh(): Promise<void> {
+    const old = this.#tokens;
+    if (!old.refreshToken) throw new JimError("auth_failed", "no refresh token; sign in again");
+    const issuedAt = this.#deps.now();
+    try {
+      const fresh = await this.#deps.refresh(old.refreshToken);
+      this.#refreshCount++;
+      const rotated = fresh.refreshToken !== undefined && fresh.refreshToken !== old.refreshToken;
+      this.#tokens = {
+        accessToken: fresh.accessToken,
+        refreshToken: fresh.refreshToken ?? old.refreshToken,
+        expiresAt: fresh.expiresAt,
+        issuedAt,
+      };
+      this.#failure = null;
+      await this.#deps.onRefreshed?.(this.#tokens, rotated);
+    } catch (error) {
+      if (error instanceof JimError && error.code === "auth_failed") {
+        // The grant is dead (revoked, expired, reused): keep the session so status can say so.
+        this.#failure = error;
+      }
+      throw error;
+    }
+  }
+}
