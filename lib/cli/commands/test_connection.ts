@@ -53,11 +53,21 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
       TokenExpiresAt: null,
     };
   }
-  const base = {
+  const result = (
+    connected: boolean,
+    serverVersion: string | null,
+    status: string,
+    message: string,
+    tokenExpiresAt: string | null,
+  ): TestConnectionResult => ({
+    Connected: connected,
     Url: before.url,
     AuthMethod: before.authMethod,
-    ServerVersion: before.serverVersion,
-  };
+    ServerVersion: serverVersion,
+    Status: status,
+    Message: message,
+    TokenExpiresAt: tokenExpiresAt,
+  });
 
   let serverVersion = before.serverVersion;
   try {
@@ -66,13 +76,13 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
     const body = version.body as { version?: unknown } | null;
     if (body && typeof body.version === "string") serverVersion = body.version;
   } catch (error) {
-    return {
-      ...base,
-      Connected: false,
-      Status: "Unreachable",
-      Message: `The JIM server did not answer its health check: ${messageOf(error)}`,
-      TokenExpiresAt: before.expiresAt,
-    };
+    return result(
+      false,
+      serverVersion,
+      "Unreachable",
+      `The JIM server did not answer its health check: ${messageOf(error)}`,
+      before.expiresAt,
+    );
   }
 
   try {
@@ -81,29 +91,26 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
     const after = await session.status().catch(() => before);
     const authFailure = error instanceof JimError &&
       (error.code === "auth_failed" || error.code === "not_connected");
-    return {
-      ...base,
-      ServerVersion: serverVersion,
-      Connected: false,
-      Status: authFailure ? "Authentication failed" : "Unhealthy",
-      Message: authFailure
-        ? `${
-          after.refreshError ?? messageOf(error)
-        } Run jim connect ${before.url} to sign in again.`
+    const reason = after.refreshError ?? messageOf(error);
+    return result(
+      false,
+      serverVersion,
+      authFailure ? "Authentication failed" : "Unhealthy",
+      authFailure
+        ? `${reason} Run jim connect ${before.url} to sign in again.`
         : `The authenticated check failed: ${messageOf(error)}`,
-      TokenExpiresAt: after.expiresAt,
-    };
+      after.expiresAt,
+    );
   }
 
   const after = await session.status().catch(() => before);
-  return {
-    ...base,
-    ServerVersion: serverVersion,
-    Connected: true,
-    Status: "Connected",
-    Message: healthyMessage(after, deps.now()),
-    TokenExpiresAt: after.expiresAt,
-  };
+  return result(
+    true,
+    serverVersion,
+    "Connected",
+    healthyMessage(after, deps.now()),
+    after.expiresAt,
+  );
 }
 
 function healthyMessage(status: SessionStatus, now: number): string {

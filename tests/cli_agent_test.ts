@@ -1,0 +1,194 @@
+// The session agent seen from outside: bad messages on its socket, a killed agent, unsafe
+// socket directories, the idle timeout, and stateless mode winning over the agent.
+
+import assert from "node:assert/strict";
+import {
+  assertClean,
+  assertOneLineError,
+  parseList,
+  TEST_KEY,
+  withCli,
+} from "./helpers/cli_fixture.ts";
+
+async function rawExchange(path: string, payload: Uint8Array): Promise<string> {
+  const conn = await Deno.connect({ transport: "unix", path });
+  try {
+    // Write in pieces: a huge message may be answered (and the socket closed) before it all lands.
+    for (let offset = 0; offset < payload.length; offset += 65536) {
+      try {
+        await conn.write(payload.subarray(offset, offset + 65536));
+      } catch {
+        break;
+      }
+    }
+    const chunks: Uint8Array[] = [];
+    const buffer = new Uint8Array(65536);
+    while (true) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) break;
+      chunks.push(buffer.slice(0, n));
+    }
+    return chunks.map((chunk) => new TextDecoder().decode(chunk)).join("");
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("malformed and oversized messages get an error response and the agent keeps serving", async () => {
+  await withCli(async ({ env, jim, connect }) => {
+    await connect();
+    const encode = (text: string) => new TextEncoder().encode(text);
+    const cases = [
+      "this is not json\n",
+      '{"v":1,"op":"launch-missiles"}\n',
+      '{"v":99,"op":"status"}\n',
+      '{"v":1,"op":"request","call":{"method":"GET","path":"no-slash"}}\n',
+      '{"v":1,"op":"adopt","session":{"url":1}}\n',
+      "[1,2,3]\n",
+    ];
+    for (const message of cases) {
+      const answer = JSON.parse(await rawExchange(env.socketPath, encode(message)));
+      assert.equal(answer.ok, false, message);
+      assert.match(answer.error.message, /^bad agent request: /);
+    }
+    const huge = new Uint8Array(5 * 1024 * 1024 + 10).fill(0x61);
+    const answer = JSON.parse(await rawExchange(env.socketPath, huge));
+    assert.equal(answer.ok, false);
+    assert.match(answer.error.message, /larger than/);
+
+    const after = await jim(["whoami", "--json"]);
+    assertClean(after);
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(JSON.parse(after.stdout).name, "ci-key");
+  });
+});
+
+Deno.test("the agent's status over the socket carries no secret", async () => {
+  await withCli(async ({ env, connect }) => {
+    await connect();
+    const status = await rawExchange(
+      env.socketPath,
+      new TextEncoder().encode('{"v":1,"op":"status"}\n'),
+    );
+    assert.ok(!status.includes(TEST_KEY));
+    assert.equal(JSON.parse(status).result.connected, true);
+  });
+});
+
+Deno.test("a killed agent means not connected, with no hang", async () => {
+  await withCli(async ({ env, jim, connect }) => {
+    await connect();
+    const hello = JSON.parse(
+      await rawExchange(env.socketPath, new TextEncoder().encode('{"v":1,"op":"hello"}\n')),
+    );
+    Deno.kill(hello.result.pid, "SIGKILL");
+    // The socket file is left behind, stale.
+    await waitFor(async () => !(await isAlive(hello.result.pid)));
+    assertOneLineError(await jim(["whoami"]), 3, /You are not connected to JIM/);
+    const quiet = await jim(["test-connection", "-q"]);
+    assert.equal(quiet.stdout, "false\n");
+    // A new connect replaces the stale socket.
+    await connect();
+    assert.equal((await jim(["whoami"])).code, 0);
+  });
+});
+
+Deno.test("a socket directory others can read, or a symlink, is refused", async () => {
+  await withCli(async ({ server, env, jim }) => {
+    const open = `${env.dir}/open`;
+    await Deno.mkdir(open, { mode: 0o755 });
+    await Deno.chmod(open, 0o755);
+    const result = await jim(["connect", server.url, "--api-key-stdin"], {
+      stdin: TEST_KEY,
+      env: { JIM_AGENT_SOCKET: `${open}/agent.sock` },
+    });
+    assertOneLineError(result, 1, /refusing the session directory .*open: its mode is 755/);
+
+    const target = `${env.dir}/target`;
+    await Deno.mkdir(target, { mode: 0o700 });
+    await Deno.symlink(target, `${env.dir}/link`);
+    const linked = await jim(["connect", server.url, "--api-key-stdin"], {
+      stdin: TEST_KEY,
+      env: { JIM_AGENT_SOCKET: `${env.dir}/link/agent.sock` },
+    });
+    assertOneLineError(linked, 1, /refusing the session directory .*link: it is a symbolic link/);
+  });
+});
+
+Deno.test("the socket directory is created 0700 and the socket 0600", async () => {
+  await withCli(async ({ env, connect }) => {
+    await connect();
+    const dir = await Deno.lstat(`${env.vars.XDG_RUNTIME_DIR}/jim`);
+    assert.equal(dir.mode! & 0o777, 0o700);
+    const socket = await Deno.lstat(env.socketPath);
+    assert.ok(socket.isSocket);
+    assert.equal(socket.mode! & 0o777, 0o600);
+  });
+});
+
+Deno.test("the agent exits after the idle timeout and removes its socket", async () => {
+  await withCli(
+    async ({ env, jim, connect }) => {
+      await connect();
+      await waitFor(async () => !(await exists(env.socketPath)), 15_000);
+      assertOneLineError(await jim(["whoami"]), 3, /You are not connected/);
+    },
+    {},
+    { JIM_AGENT_IDLE_TIMEOUT: "2" },
+  );
+});
+
+Deno.test("stateless mode: JIM_URL and JIM_API_KEY work with no agent and win over one", async () => {
+  await withCli(async ({ server, jim, connect }) => {
+    const otherServer = await (await import("../fixtures/jim_server.ts")).startJimServer({
+      apiKeys: [{ key: "jim_ak_statelessstatelessstateless0000", name: "stateless-key" }],
+      version: "9.9.9",
+    });
+    try {
+      const vars = {
+        JIM_URL: otherServer.url,
+        JIM_API_KEY: "jim_ak_statelessstatelessstateless0000",
+      };
+      const alone = await jim(["whoami", "--json"], { env: vars });
+      assertClean(alone, ["jim_ak_statelessstatelessstateless0000"]);
+      assert.equal(JSON.parse(alone.stdout).name, "stateless-key");
+
+      await connect();
+      const wins = await jim(["test-connection"], { env: vars });
+      assertClean(wins);
+      const values = Object.fromEntries(parseList(wins.stdout));
+      assert.equal(values.Url, otherServer.url);
+      assert.equal(values.ServerVersion, "9.9.9");
+      assert.equal(values.Connected, "True");
+      assert.ok(!server.requests.some((r) => r.headers["x-api-key"]?.includes("stateless")));
+    } finally {
+      await otherServer.close();
+    }
+  });
+});
+
+async function isAlive(pid: number): Promise<boolean> {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
