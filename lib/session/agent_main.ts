@@ -31,9 +31,14 @@ export async function agentMain(): Promise<number> {
             timeoutMs,
             httpClient: caClient(session.caCertPem),
           }),
-        refresh: async (context, refreshToken, caCertPem) => {
+        refresh: async (session, refreshToken) => {
           const { refreshSession } = await import("../auth/session_refresh.ts");
-          return refreshSession(context, refreshToken, caCertPem);
+          return refreshSession(
+            session.oauth?.context,
+            refreshToken,
+            session.url,
+            caClient(session.caCertPem),
+          );
         },
         storeRefreshToken: async (key, refreshToken) => {
           const { storeRefreshToken } = await import("./stored_sign_in.ts");

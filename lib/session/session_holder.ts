@@ -21,9 +21,8 @@ export interface SessionHolderDeps {
   perform(session: SessionRecord, credentials: Credentials, call: ApiCall): Promise<ApiResult>;
   /** The refresh grant for an OAuth session's context. */
   refresh(
-    context: unknown,
+    session: SessionRecord,
     refreshToken: string,
-    caCertPem?: string,
   ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }>;
   /** Writes a rotated refresh token back to the credential store (persisted sessions only). */
   storeRefreshToken?(key: string, refreshToken: string): Promise<void>;
@@ -51,8 +50,7 @@ export class SessionHolder {
       };
       this.#keeper = new TokenKeeper(tokens, {
         now: this.#deps.now,
-        refresh: (refreshToken) =>
-          this.#deps.refresh(oauth.context, refreshToken, session.caCertPem),
+        refresh: (refreshToken) => this.#deps.refresh(session, refreshToken),
         onRefreshed: async (fresh, rotated) => {
           if (rotated && oauth.persist && fresh.refreshToken && this.#deps.storeRefreshToken) {
             // Best effort: the in-memory session stays valid even if the store is gone.

@@ -105,3 +105,71 @@ export async function runJim(args: string[], options: RunOptions = {}): Promise<
     clearTimeout(timer);
   }
 }
+
+/** A running jim whose stderr can be read line by line while it runs (device code, prompts). */
+export interface LiveJim {
+  /** Resolves with the first stderr line matching `pattern` (the lines seen so far stay readable). */
+  waitForLine(pattern: RegExp): Promise<string>;
+  /** Waits for exit and returns everything it wrote. */
+  done(): Promise<JimResult>;
+}
+
+export function spawnJim(
+  args: string[],
+  env: Record<string, string>,
+  killAfterMs = 60_000,
+): LiveJim {
+  const [cmd, ...prefix] = jimCommand();
+  const child = new Deno.Command(cmd, {
+    args: [...prefix, ...args],
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, killAfterMs);
+  let stderr = "";
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const check = () => {
+    for (const waiter of [...waiters]) {
+      const line = stderr.split("\n").find((l) => waiter.pattern.test(l));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  };
+  const stderrDone = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      stderr += decoder.decode(chunk, { stream: true });
+      check();
+    }
+  })();
+  const stdoutDone = new Response(child.stdout).text();
+  return {
+    waitForLine(pattern) {
+      return new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        check();
+        stderrDone.then(() => {
+          if (waiters.some((w) => w.resolve === resolve)) {
+            reject(new Error(`jim ended without printing ${pattern}; stderr:\n${stderr}`));
+          }
+        });
+      });
+    },
+    async done() {
+      const [status, stdout] = await Promise.all([child.status, stdoutDone, stderrDone]).then((
+        [s, o],
+      ) => [s, o] as const);
+      clearTimeout(timer);
+      return { code: status.signal ? -1 : status.code, stdout, stderr };
+    },
+  };
+}
