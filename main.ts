@@ -27,7 +27,7 @@ async function main(argv: string[], io: Io): Promise<number> {
   const command = invocation.command;
   if (command.values.help) return help(io, command.def.name);
   try {
-    return await dispatch(command, await buildDeps(io));
+    return await dispatch(command, await buildDeps(io, command));
   } catch (error) {
     io.err(`${command.display}: ${describeCommandError(error, command)}`);
     return exitCodeFor(error);
@@ -91,19 +91,42 @@ function describeCommandError(error: unknown, command: ParsedCommand): string {
   return describeError(error);
 }
 
-async function buildDeps(io: Io): Promise<Deps> {
+async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
   const { AgentClient } = await import("./lib/session/agent_client.ts");
   const { agentSocketPath, currentUid } = await import("./lib/session/socket_path.ts");
   const env = {
     get: (name: string) => Deno.env.get(name),
     toObject: () => Deno.env.toObject(),
   };
+  const trace = command.values.verbose ? (line: string) => io.err(`* ${line}`) : undefined;
+  const caPath = typeof command.values["ca-cert"] === "string"
+    ? {
+      path: command.values["ca-cert"],
+      source: command.style === "cmdlet" ? "-CaCert" : "--ca-cert",
+    }
+    : env.get("JIM_CA_CERT")
+    ? { path: env.get("JIM_CA_CERT")!, source: "JIM_CA_CERT" }
+    : undefined;
+  let caCertPem: string | undefined;
+  let httpClient: Deno.HttpClient | undefined;
+  if (caPath) {
+    const { caHttpClient, readCaCert } = await import("./lib/api/ca_cert.ts");
+    caCertPem = await readCaCert(caPath.path, caPath.source);
+    httpClient = caHttpClient(caCertPem, caPath.source);
+  }
+  let fetchFn = globalThis.fetch;
+  if (trace || httpClient) {
+    const { tracedFetch } = await import("./lib/api/traced_fetch.ts");
+    fetchFn = tracedFetch(globalThis.fetch, { httpClient, trace });
+  }
   return {
     io,
     env,
     now: Date.now,
     platform: Deno.build.os,
-    fetch: globalThis.fetch,
+    fetch: fetchFn,
+    trace,
+    caCertPem,
     agent: new AgentClient(agentSocketPath(env, currentUid())),
     startAgent: async () => {
       const { startAgentProcess } = await import("./lib/session/agent_spawn.ts");

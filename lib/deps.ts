@@ -21,4 +21,8 @@ export interface Deps {
   /** Starts a session agent in the background and returns once it listens. */
   startAgent(): Promise<void>;
   readFile(path: string): Promise<string>;
+  /** --verbose: one line per HTTP step, already redacted. */
+  trace?: (line: string) => void;
+  /** The PEM CA from --ca-cert / JIM_CA_CERT, handed to the agent with the session. */
+  caCertPem?: string;
 }

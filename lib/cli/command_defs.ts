@@ -250,6 +250,20 @@ export const COMMANDS: CommandDef[] = [
 /** Options every command accepts. */
 export const GLOBAL_OPTIONS: OptionDef[] = [
   { name: "help", type: "boolean", short: "h", description: "show help for the command" },
+  {
+    name: "verbose",
+    type: "boolean",
+    short: "v",
+    cmdlet: "Verbose",
+    description: "trace every HTTP step on stderr (secrets masked)",
+  },
+  {
+    name: "ca-cert",
+    type: "string",
+    cmdlet: "CaCert",
+    value: "FILE",
+    description: "trust this PEM CA for JIM and the identity provider (or JIM_CA_CERT)",
+  },
 ];
 
 export function findCommand(name: string): CommandDef | undefined {

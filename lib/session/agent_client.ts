@@ -27,7 +27,7 @@ export class AgentClient {
   }
 
   /** Sends one request; throws AgentNotRunning when no agent answers on the socket. */
-  async send(request: RequestBody): Promise<unknown> {
+  async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
     let conn: Deno.Conn;
     try {
       conn = await Deno.connect({ transport: "unix", path: this.socketPath });
@@ -53,6 +53,12 @@ export class AgentClient {
         throw new JimError("agent", "the session agent closed the connection without answering");
       }
       const response = parseResponse(line);
+      const trace = response.ok
+        ? (response.result as { trace?: unknown } | null)?.trace
+        : response.error.trace;
+      if (onTrace && Array.isArray(trace)) {
+        for (const entry of trace) if (typeof entry === "string") onTrace(entry);
+      }
       if (!response.ok) {
         throw new JimError(response.error.code, response.error.message, {
           status: response.error.status,

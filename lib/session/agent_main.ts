@@ -3,6 +3,7 @@
 
 import { describeError } from "../errors.ts";
 import { httpTimeoutMs, performCall } from "../api/perform_call.ts";
+import { tracedFetch } from "../api/traced_fetch.ts";
 import { VERSION } from "../version.ts";
 import { runAgent } from "./agent_server.ts";
 import { agentSocketPath, currentUid } from "./socket_path.ts";
@@ -26,11 +27,23 @@ export async function agentMain(): Promise<number> {
       version: VERSION,
       holder: {
         now: Date.now,
-        perform: (session, credentials, call) =>
-          performCall(session, credentials, call, {
-            timeoutMs,
+        perform: async (session, credentials, call) => {
+          const trace: string[] = [];
+          const fetchFn = tracedFetch(fetch, {
             httpClient: caClient(session.caCertPem),
-          }),
+            trace: call.trace ? (line) => trace.push(line) : undefined,
+          });
+          try {
+            const result = await performCall(session, credentials, call, {
+              timeoutMs,
+              fetch: fetchFn,
+            });
+            return call.trace ? { ...result, trace } : result;
+          } catch (error) {
+            if (call.trace && error instanceof Error) Object.assign(error, { trace });
+            throw error;
+          }
+        },
         refresh: async (session, refreshToken) => {
           const { refreshSession } = await import("../auth/session_refresh.ts");
           return refreshSession(

@@ -38,6 +38,8 @@ export interface ApiCall {
   paginate?: boolean;
   /** Return 4xx/5xx responses as results instead of errors (for `jim api`). */
   allowErrorStatus?: boolean;
+  /** --verbose: return the agent's HTTP trace lines with the answer. */
+  trace?: boolean;
 }
 
 export type AgentRequest =
@@ -70,11 +72,16 @@ export interface ApiResult {
   statusText: string;
   headers: Record<string, string>;
   body: unknown;
+  trace?: string[];
 }
 
 export type AgentResponse =
   | { v: number; ok: true; result: unknown }
-  | { v: number; ok: false; error: { code: ErrorCode; message: string; status?: number } };
+  | {
+    v: number;
+    ok: false;
+    error: { code: ErrorCode; message: string; status?: number; trace?: string[] };
+  };
 
 const OPS = new Set(["hello", "status", "adopt", "request", "disconnect", "shutdown"]);
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
@@ -137,7 +144,7 @@ function checkCall(call: unknown): void {
       throw bad("call query must map names to strings");
     }
   }
-  for (const flag of ["paginate", "allowErrorStatus"]) {
+  for (const flag of ["paginate", "allowErrorStatus", "trace"]) {
     if (call[flag] !== undefined && typeof call[flag] !== "boolean") {
       throw bad(`call ${flag} must be a boolean`);
     }
@@ -168,7 +175,12 @@ export function errorResponse(error: unknown): AgentResponse {
     return {
       v: PROTOCOL_VERSION,
       ok: false,
-      error: { code: error.code, message: error.message, status: error.status },
+      error: {
+        code: error.code,
+        message: error.message,
+        status: error.status,
+        trace: (error as { trace?: string[] }).trace,
+      },
     };
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -53,7 +53,8 @@ function agentSession(deps: Deps): SessionPort {
     },
     async call(call) {
       try {
-        return await deps.agent.send({ op: "request", call }) as ApiResult;
+        const traced = deps.trace ? { ...call, trace: true } : call;
+        return await deps.agent.send({ op: "request", call: traced }, deps.trace) as ApiResult;
       } catch (error) {
         if (error instanceof AgentNotRunning) {
           throw new JimError("not_connected", "You are not connected to JIM.");

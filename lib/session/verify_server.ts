@@ -19,7 +19,6 @@ export async function verifyServer(
   deps: Deps,
   instance: InstanceUrl,
   credentials: Credentials,
-  httpClient?: Deno.HttpClient,
 ): Promise<VerifiedServer> {
   const client = (creds: Credentials | { kind: "none" }) =>
     new JimApiClient({
@@ -27,7 +26,6 @@ export async function verifyServer(
       credentials: creds,
       fetch: deps.fetch,
       timeoutMs: httpTimeoutMs(deps.env),
-      client: httpClient,
       userAgent: `jim/${VERSION}`,
     });
   const serverVersion = await readServerVersion(client({ kind: "none" }), instance);

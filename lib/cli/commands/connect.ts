@@ -177,6 +177,7 @@ async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<C
     serverVersion: verified.serverVersion,
     authorised: true,
     identity: verified.identity,
+    caCertPem: deps.caCertPem,
   });
   return connectResult(status, "Connected to JIM using an API key");
 }

@@ -33,7 +33,8 @@ export async function connectInteractive(
   const config = await fetchAuthConfig(instance.base, deps.fetch, {
     timeoutMs: httpTimeoutMs(deps.env),
   });
-  const ctx = await discoverOidc(config, { timeoutMs: httpTimeoutMs(deps.env) });
+  const transport = { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) };
+  const ctx = await discoverOidc(config, transport);
 
   let keyring: Keyring | null = null;
   if (!options.noPersist) {
@@ -107,6 +108,7 @@ export async function connectInteractive(
     serverVersion: verified.serverVersion,
     authorised: verified.authorised,
     identity: verified.identity,
+    caCertPem: deps.caCertPem,
   });
   return connectResult(status, message);
 }
@@ -148,7 +150,10 @@ async function silentReconnect(
   if (!stored) return null;
   const { refreshTokens } = await import("../../auth/refresh.ts");
   try {
-    const tokens = await refreshTokens(ctx, stored, { instanceUrl: base });
+    const tokens = await refreshTokens(ctx, stored, {
+      instanceUrl: base,
+      transport: { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
+    });
     // Rotation: the stored token is spent; keep the new one (or the same one when not rotated).
     if (tokens.refreshToken && tokens.refreshToken !== stored) {
       await keyring.set(key, tokens.refreshToken);
@@ -175,6 +180,7 @@ async function interactiveSignIn(
   if (options.deviceCode) {
     const { signInWithDeviceCode } = await import("../../auth/device_flow.ts");
     return signInWithDeviceCode(ctx, {
+      transport: { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
       timeoutSeconds: options.timeoutSeconds,
       notify,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -183,6 +189,7 @@ async function interactiveSignIn(
   const { signInWithBrowser } = await import("../../auth/browser_flow.ts");
   const { openBrowser, runDetached } = await import("../../auth/browser_opener.ts");
   return signInWithBrowser(ctx, {
+    transport: { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
     timeoutSeconds: options.timeoutSeconds,
     redirectPort: options.redirectPort,
     redirectHost: options.redirectHost,

@@ -1,0 +1,19 @@
+// `jim completion bash|zsh|fish|powershell`: prints the script on stdout, nothing else.
+
+import type { Io } from "../io.ts";
+import { usageError } from "../../errors.ts";
+import { printable } from "../parse.ts";
+import { completionScript, isShell, SHELLS } from "../completion.ts";
+
+export function runCompletion(shell: string, io: Io): Promise<number> {
+  if (!isShell(shell)) {
+    const valid = SHELLS.join(", ");
+    throw usageError(
+      shell === ""
+        ? `a shell is required: one of ${valid}`
+        : `unknown shell '${printable(shell)}'; use one of ${valid}`,
+    );
+  }
+  io.out(completionScript(shell));
+  return Promise.resolve(0);
+}

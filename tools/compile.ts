@@ -1,0 +1,74 @@
+// `deno task compile`: builds the single-file jim binary with the permission set defined once
+// in deno.json ("permissions.jim"), for the host or for release targets, plus SHA-256 sums.
+// deno compile downloads its runtime base (denort) unless DENORT_BIN points at a local copy;
+// where neither works, this reports the build as skipped (exit 4) rather than pretending.
+
+import { parseArgs } from "node:util";
+
+const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+const TARGETS: Record<string, string> = {
+  "x86_64-unknown-linux-gnu": "linux-x64",
+  "aarch64-unknown-linux-gnu": "linux-arm64",
+  "x86_64-apple-darwin": "macos-x64",
+  "aarch64-apple-darwin": "macos-arm64",
+  "x86_64-pc-windows-msvc": "windows-x64",
+};
+export const EXIT_SKIPPED = 4;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      target: { type: "string", multiple: true },
+      all: { type: "boolean" },
+      out: { type: "string", default: `${ROOT}/dist` },
+    },
+    strict: true,
+  });
+  const targets = values.all ? Object.keys(TARGETS) : values.target ?? [];
+  for (const target of targets) {
+    if (!(target in TARGETS)) {
+      console.error(`compile: unknown target ${target}; known: ${Object.keys(TARGETS).join(", ")}`);
+      return 2;
+    }
+  }
+  await Deno.mkdir(values.out, { recursive: true });
+  const built: string[] = [];
+  for (const target of targets.length ? targets : [undefined]) {
+    const windows = target ? target.includes("windows") : Deno.build.os === "windows";
+    const name = target ? `jim-${TARGETS[target]}` : "jim";
+    const output = `${values.out}/${name}${windows ? ".exe" : ""}`;
+    const args = ["compile", "-q", "-P=jim", "--config", `${ROOT}/deno.json`, "--output", output];
+    if (target) args.push("--target", target);
+    args.push(`${ROOT}/main.ts`);
+    const result = await new Deno.Command(Deno.execPath(), { args, stderr: "piped" }).output();
+    const stderr = new TextDecoder().decode(result.stderr);
+    if (!result.success) {
+      if (
+        /denort|dl\.deno\.land|error sending request|dns error/i.test(stderr) &&
+        !Deno.env.get("DENORT_BIN")
+      ) {
+        console.error(
+          "compile: SKIPPED — deno compile could not download its runtime base (denort) and DENORT_BIN is not set. " +
+            "On an air-gapped build host, set DENORT_BIN to a denort binary of the same Deno version.",
+        );
+        return EXIT_SKIPPED;
+      }
+      console.error(`compile: deno compile failed for ${target ?? "the host"}:\n${stderr.trim()}`);
+      return 1;
+    }
+    built.push(output);
+    console.log(`compile: built ${output}`);
+  }
+  const sums = [];
+  for (const file of built) {
+    const digest = await crypto.subtle.digest("SHA-256", await Deno.readFile(file));
+    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    sums.push(`${hex}  ${file.slice(file.lastIndexOf("/") + 1)}`);
+  }
+  await Deno.writeTextFile(`${values.out}/SHA256SUMS`, `${sums.join("\n")}\n`);
+  console.log(`compile: wrote ${values.out}/SHA256SUMS`);
+  return 0;
+}
+
+if (import.meta.main) Deno.exitCode = await main();
