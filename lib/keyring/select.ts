@@ -1,0 +1,94 @@
+// Chooses the credential-store backend from JIM_KEYRING and the platform. Nothing is probed or
+// loaded here: selection is a PATH lookup at most, and backends probe when asked.
+
+import { usageError } from "../errors.ts";
+import {
+  DEFAULT_TIMEOUT_MS,
+  type Keyring,
+  KEYRING_NAMES,
+  type KeyringDeps,
+  type KeyringName,
+} from "./keyring.ts";
+import { NativeKeyring } from "./native.ts";
+import { NoKeyring } from "./none.ts";
+import { SecretToolKeyring } from "./secret_tool.ts";
+import { SecurityKeyring } from "./security.ts";
+import { systemDeps } from "./system_deps.ts";
+import { WincredKeyring } from "./wincred.ts";
+
+export type { Keyring, KeyringDeps } from "./keyring.ts";
+
+const MAX_TIMEOUT_SECONDS = 300;
+
+export function selectKeyring(
+  platform: typeof Deno.build.os,
+  env: { get(name: string): string | undefined },
+  deps?: Partial<KeyringDeps>,
+): Keyring {
+  const choice = keyringChoice(env.get("JIM_KEYRING"));
+  const all: KeyringDeps = { ...systemDeps({ path: env.get("PATH") ?? "" }), ...deps };
+  const timeoutMs = deps?.timeoutMs ?? keyringTimeoutMs(env.get("JIM_KEYRING_TIMEOUT"));
+  const name = choice === "auto" ? autoChoice(platform, all) : choice;
+  switch (name) {
+    case "none":
+      return new NoKeyring();
+    case "secret-tool":
+      return new SecretToolKeyring(all.which("secret-tool"), all, timeoutMs);
+    case "security":
+      return new SecurityKeyring(all.which("security"), all, timeoutMs);
+    case "wincred":
+      return new WincredKeyring(
+        { name: "wincred", cmdkeyPath: all.which("cmdkey") },
+        all,
+        timeoutMs,
+      );
+    case "native":
+      // On Windows the addon is used with the Credential Manager layout (target JIM:<key>).
+      return platform === "windows"
+        ? new WincredKeyring({ name: "native", cmdkeyPath: null }, all, timeoutMs)
+        : new NativeKeyring(platform, all, timeoutMs);
+  }
+}
+
+function keyringChoice(value: string | undefined): KeyringName | "auto" {
+  const text = (value ?? "").trim().toLowerCase();
+  if (text === "" || text === "auto") return "auto";
+  if ((KEYRING_NAMES as readonly string[]).includes(text)) return text as KeyringName;
+  throw usageError(
+    `JIM_KEYRING must be one of auto, ${KEYRING_NAMES.join(", ")}; got '${printable(value ?? "")}'`,
+  );
+}
+
+function autoChoice(platform: typeof Deno.build.os, deps: KeyringDeps): KeyringName {
+  switch (platform) {
+    case "darwin":
+      return "security";
+    case "windows":
+      return "wincred";
+    case "linux":
+      return deps.which("secret-tool") === null ? "native" : "secret-tool";
+    default:
+      // FreeBSD and friends: libsecret's tool if present, else whatever the addon supports.
+      return deps.which("secret-tool") === null ? "native" : "secret-tool";
+  }
+}
+
+/** JIM_KEYRING_TIMEOUT in seconds (fractions allowed) to milliseconds; default 5 s. */
+export function keyringTimeoutMs(value: string | undefined): number {
+  if (value === undefined || value.trim() === "") return DEFAULT_TIMEOUT_MS;
+  const secondsValue = Number(value.trim());
+  if (!Number.isFinite(secondsValue) || secondsValue < 0.1 || secondsValue > MAX_TIMEOUT_SECONDS) {
+    throw usageError(
+      `JIM_KEYRING_TIMEOUT must be a number of seconds from 0.1 to ${MAX_TIMEOUT_SECONDS}; got '${
+        printable(value)
+      }'`,
+    );
+  }
+  return Math.round(secondsValue * 1000);
+}
+
+function printable(text: string): string {
+  // deno-lint-ignore no-control-regex
+  const clean = text.replace(/[\x00-\x1f\x7f]/g, "?");
+  return clean.length > 40 ? `${clean.slice(0, 37)}...` : clean;
+}
