@@ -40,6 +40,8 @@ export interface ApiCall {
   allowErrorStatus?: boolean;
   /** --verbose: return the agent's HTTP trace lines with the answer. */
   trace?: boolean;
+  /** Send no credentials (health checks), so a dead token cannot hide a live server. */
+  anonymous?: boolean;
 }
 
 export type AgentRequest =
@@ -144,7 +146,7 @@ function checkCall(call: unknown): void {
       throw bad("call query must map names to strings");
     }
   }
-  for (const flag of ["paginate", "allowErrorStatus", "trace"]) {
+  for (const flag of ["paginate", "allowErrorStatus", "trace", "anonymous"]) {
     if (call[flag] !== undefined && typeof call[flag] !== "boolean") {
       throw bad(`call ${flag} must be a boolean`);
     }

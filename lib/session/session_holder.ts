@@ -8,6 +8,7 @@ import { TokenKeeper, type Tokens } from "./token_keeper.ts";
 
 /** How a call reaches the server; built from the session's credentials. */
 export type Credentials =
+  | { kind: "none" }
   | { kind: "apiKey"; apiKey: string }
   | {
     kind: "bearer";
@@ -111,7 +112,8 @@ export class SessionHolder {
     if (!session) {
       return Promise.reject(new JimError("not_connected", "You are not connected to JIM."));
     }
-    return this.#deps.perform(session, this.#credentials(session), call);
+    const credentials: Credentials = call.anonymous ? { kind: "none" } : this.#credentials(session);
+    return this.#deps.perform(session, credentials, call);
   }
 
   #credentials(session: SessionRecord): Credentials {

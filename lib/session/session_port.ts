@@ -94,7 +94,7 @@ function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): S
       const { performCall, httpTimeoutMs } = await import("../api/perform_call.ts");
       return performCall(
         { url: instance.base },
-        { kind: "apiKey", apiKey: creds.apiKey },
+        call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
         call,
         { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
       );

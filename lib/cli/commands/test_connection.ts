@@ -71,8 +71,12 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
 
   let serverVersion = before.serverVersion;
   try {
-    await session.call({ method: "GET", path: "/api/v1/health" });
-    const version = await session.call({ method: "GET", path: "/api/v1/health/version" });
+    await session.call({ method: "GET", path: "/api/v1/health", anonymous: true });
+    const version = await session.call({
+      method: "GET",
+      path: "/api/v1/health/version",
+      anonymous: true,
+    });
     const body = version.body as { version?: unknown } | null;
     if (body && typeof body.version === "string") serverVersion = body.version;
   } catch (error) {
