@@ -1,0 +1,140 @@
+// Section "keyring": what one credential-store read costs per backend available here. The raw
+// `secret-tool lookup` against a real gnome-keyring (private D-Bus session) runs under
+// hyperfine; jim's own backends (lib/keyring, when present) are timed in process, `none`
+// included, each call time-boxed so a hung store cannot stall the run.
+
+import { timeBox } from "./cleanup.ts";
+import { hyperfine, type HyperfineSettings, timeInProcess } from "./hyperfine.ts";
+import { keyringToolsMissing, startKeyringSession, storeSecret } from "./keyring_session.ts";
+import { newSection, type Row, type Section } from "./report.ts";
+
+// A made-up instance key and token: the store is a throwaway keyring in a temporary HOME.
+const INSTANCE_KEY = "http://127.0.0.1:9";
+const FAKE_TOKEN = "bench-not-a-real-refresh-token";
+const BACKENDS = ["secret-tool", "native", "none"];
+const CALL_LIMIT_MS = 5_000;
+
+/** The part of lib/keyring's Keyring interface used here (that module may not exist yet). */
+interface KeyringLike {
+  available(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  get(key: string): Promise<string | null>;
+  set(key: string, secret: string): Promise<void>;
+}
+
+export async function runKeyring(settings: HyperfineSettings): Promise<Section> {
+  const section = newSection("Credential store: one read (lookup of a stored refresh token)");
+  const missing = keyringToolsMissing();
+  if (missing) {
+    section.rows.push({ name: "secret-tool lookup (gnome-keyring)", missing });
+    section.rows.push(...await jimBackendRows(settings, null));
+    return section;
+  }
+  const session = await startKeyringSession();
+  try {
+    const stored = await storeSecret(
+      session.vars,
+      { service: "JIM", url: INSTANCE_KEY },
+      `JIM refresh token (${INSTANCE_KEY})`,
+      FAKE_TOKEN,
+    );
+    if (!stored) throw new Error("secret-tool store failed against the private gnome-keyring");
+    const name = "secret-tool lookup (gnome-keyring, private D-Bus)";
+    try {
+      section.rows.push({
+        name,
+        timing: await hyperfine(
+          name,
+          ["secret-tool", "lookup", "service", "JIM", "url", INSTANCE_KEY],
+          session.vars,
+          settings,
+        ),
+      });
+    } catch (error) {
+      section.rows.push({ name, missing: (error as Error).message });
+    }
+    section.rows.push(...await jimBackendRows(settings, session.vars));
+  } finally {
+    await session.stop();
+  }
+  section.notes.push(
+    "secret-tool: a process start plus D-Bus round trips to gnome-keyring; the native backend " +
+      "talks D-Bus from inside the process (its addon load is in the warm-up). jim pays a probe " +
+      "and a read per connect (silent reconnect) and a write per rotated refresh token, never " +
+      "per API call; in-process rows have no ratio (no process start to compare).",
+  );
+  return section;
+}
+
+/** jim's backends through lib/keyring/select.ts, if that module exists yet. */
+async function jimBackendRows(
+  settings: HyperfineSettings,
+  sessionVars: Record<string, string> | null,
+): Promise<Row[]> {
+  const selectUrl = new URL("../lib/keyring/select.ts", import.meta.url);
+  try {
+    await Deno.stat(selectUrl);
+  } catch {
+    return [{
+      name: "jim keyring backends (in process)",
+      missing: "lib/keyring/select.ts is not in the tree yet",
+    }];
+  }
+  // Backends that spawn secret-tool or load libsecret read the bus address from this process.
+  const saved = new Map<string, string | undefined>();
+  for (const [name, value] of Object.entries(sessionVars ?? {})) {
+    if (name === "PATH") continue;
+    saved.set(name, Deno.env.get(name));
+    Deno.env.set(name, value);
+  }
+  const rows: Row[] = [];
+  try {
+    const module = await import(selectUrl.href);
+    for (const backend of BACKENDS) {
+      const name = `jim keyring get, JIM_KEYRING=${backend} (in process)`;
+      if (backend !== "none" && !sessionVars) {
+        rows.push({ name, missing: "no Secret Service here" });
+        continue;
+      }
+      try {
+        const vars: Record<string, string> = { ...sessionVars, JIM_KEYRING: backend };
+        const env = { get: (key: string) => vars[key] ?? Deno.env.get(key) };
+        const keyring = await module.selectKeyring(Deno.build.os, env) as KeyringLike;
+        // `none` is never "available" by design; its get is still what a command pays.
+        if (backend !== "none") {
+          const probe = await timeBox(keyring.available(), CALL_LIMIT_MS, "probe timed out");
+          if (!probe.ok) {
+            rows.push({ name, missing: `unavailable: ${probe.reason}` });
+            continue;
+          }
+          // Each backend has its own entry layout: store the entry the way it reads it.
+          await timeBox(keyring.set(INSTANCE_KEY, FAKE_TOKEN), CALL_LIMIT_MS, "set timed out");
+          const probeName = `jim keyring available(), JIM_KEYRING=${backend} (in process)`;
+          rows.push({
+            name: probeName,
+            timing: await timeInProcess(
+              probeName,
+              () => timeBox(keyring.available(), CALL_LIMIT_MS, "probe timed out"),
+              settings,
+            ),
+            ratio: false,
+          });
+        }
+        let found = false;
+        const timing = await timeInProcess(name, async () => {
+          const value = await timeBox(keyring.get(INSTANCE_KEY), CALL_LIMIT_MS, "get timed out");
+          found = value === FAKE_TOKEN;
+        }, settings);
+        const label = backend === "none" ? name : `${name}${found ? "" : ", entry NOT found"}`;
+        rows.push({ name: label, timing, ratio: false });
+      } catch (error) {
+        rows.push({ name, missing: (error as Error).message });
+      }
+    }
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+  }
+  return rows;
+}

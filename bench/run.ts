@@ -1,0 +1,180 @@
+// `deno task bench`: measures jim side by side with the runtime floor in one run and prints a
+// report with budget checks. A report, not a test: budgets never change the exit code; exit 1
+// only when hyperfine is missing or a section could not run at all.
+//
+//   deno task bench                          every section
+//   deno task bench -- --only startup,sso    some sections (startup, memory, sso, keyring)
+//   deno task bench -- --runs 10             fewer hyperfine runs per command (default 20)
+
+import { parseArgs } from "node:util";
+import { type ApiKeyStage, startApiKeyStage } from "./api_key_stage.ts";
+import { mib } from "./agent.ts";
+import { cleanupAll, installSignalCleanup } from "./cleanup.ts";
+import { type HyperfineSettings, hyperfineVersion, type Timing } from "./hyperfine.ts";
+import { type MemoryResult, runMemory } from "./memory.ts";
+import { type Budget, ms, newSection, printBudgets, printSection, type Section } from "./report.ts";
+import { runStartup, type StartupResult } from "./startup.ts";
+import { runSso } from "./sso.ts";
+import { runKeyring } from "./keyring.ts";
+
+const SECTIONS = ["startup", "memory", "sso", "keyring"] as const;
+type SectionName = typeof SECTIONS[number];
+
+const VERSION_BUDGET = 1.2;
+const AGENT_COMMAND_BUDGET = 1.5;
+const AGENT_RSS_BUDGET_MIB = 80;
+
+const USAGE = `usage: deno task bench [-- --only ${SECTIONS.join(",")}] [--runs N] [--warmup N]`;
+
+function parseOptions(argv: string[]): { only: Set<SectionName>; settings: HyperfineSettings } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: "string", multiple: true },
+      runs: { type: "string", default: "20" },
+      warmup: { type: "string", default: "3" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const names = (values.only ?? [...SECTIONS]).flatMap((v) => v.split(",")).map((v) => v.trim());
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      throw new Error(`unknown section '${name}'\n${USAGE}`);
+    }
+  }
+  const runs = Number(values.runs);
+  const warmup = Number(values.warmup);
+  if (!Number.isInteger(runs) || runs < 2 || !Number.isInteger(warmup) || warmup < 0) {
+    throw new Error(`--runs must be an integer of at least 2 and --warmup at least 0\n${USAGE}`);
+  }
+  return { only: new Set(names as SectionName[]), settings: { runs, warmup } };
+}
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    // `deno task bench -- --only sso` hands the "--" through: drop it.
+    options = parseOptions(Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args);
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}`);
+    return 2;
+  }
+  const hf = await hyperfineVersion();
+  if (!hf) {
+    console.error("bench: hyperfine is not installed (Debian: apt-get install -y hyperfine).");
+    return 1;
+  }
+  installSignalCleanup();
+  const { only, settings } = options;
+  const started = performance.now();
+  console.log("# jim benchmark report\n");
+  console.log(
+    `deno ${Deno.version.deno} (${Deno.execPath()}), ${hf}, ${Deno.build.os}/${Deno.build.arch}, ` +
+      `${navigator.hardwareConcurrency} CPUs, ${new Date().toISOString()}`,
+  );
+  console.log(
+    `hyperfine -N, ${settings.runs} runs per command after ${settings.warmup} warm-up runs ` +
+      `(start-up commands: in 2 interleaved rounds); times are medians in ms; ` +
+      `"x floor" = median / runtime floor median; sections: ${[...only].join(", ")}`,
+  );
+
+  const loadBefore = loadAverage();
+  const sections: Section[] = [];
+  let failed = false;
+  let startup: StartupResult | undefined;
+  let memory: MemoryResult | undefined;
+  let stage: ApiKeyStage | undefined;
+  const attempt = async <T>(title: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (error) {
+      failed = true;
+      const section = newSection(title);
+      section.notes.push(`could not run: ${(error as Error).message}`);
+      sections.push(section);
+      return undefined;
+    }
+  };
+
+  try {
+    if (only.has("startup") || only.has("memory")) {
+      stage = await attempt("Start-up and memory", startApiKeyStage);
+    }
+    if (stage && only.has("startup")) {
+      startup = await attempt("Start-up", () => runStartup(stage!, settings));
+      if (startup) sections.push(startup.section);
+    }
+    if (stage && only.has("memory")) {
+      memory = await attempt("Agent memory", () => runMemory(stage!));
+      if (memory) sections.push(memory.section);
+    }
+    await stage?.stop();
+    if (only.has("sso")) {
+      const sso = await attempt("SSO sign-in and refresh", () => runSso(settings));
+      if (sso) sections.push(sso);
+    }
+    if (only.has("keyring")) {
+      const keyring = await attempt("Credential store", () => runKeyring(settings));
+      if (keyring) sections.push(keyring);
+    }
+  } finally {
+    await cleanupAll();
+  }
+
+  const floor = startup?.floor?.median;
+  for (const section of sections) printSection(section, floor);
+  printBudgets(budgets(startup, memory));
+  console.log(
+    `\nwall time of the whole run: ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
+      `load average (1 min) ${loadBefore} at the start, ${loadAverage()} at the end ` +
+      `(other work on this host shows up as noise: compare ratios, not raw ms)`,
+  );
+  return failed ? 1 : 0;
+}
+
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "unknown";
+  }
+}
+
+function budgets(startup?: StartupResult, memory?: MemoryResult): Budget[] {
+  const floor = startup?.floor?.median;
+  const against = (label: string, timing: Timing | undefined, limit: number): Budget => {
+    if (!floor || !timing) return { label, pass: null, detail: "not measured in this run" };
+    const ratio = timing.median / floor;
+    return {
+      label,
+      pass: ratio <= limit,
+      detail: `${ms(timing.median)} ms = ${ratio.toFixed(2)}x floor ${ms(floor)} ms ` +
+        `(limit ${limit.toFixed(1)}x)`,
+    };
+  };
+  const rss = memory?.after2000 !== undefined && memory.after1000 !== undefined
+    ? Math.max(memory.after1000, memory.after2000)
+    : undefined;
+  return [
+    against("jim --version within 1.2x floor", startup?.version, VERSION_BUDGET),
+    against(
+      "jim test-connection (agent) within 1.5x floor",
+      startup?.testConnection,
+      AGENT_COMMAND_BUDGET,
+    ),
+    against("jim api (agent) within 1.5x floor", startup?.apiAgent, AGENT_COMMAND_BUDGET),
+    rss === undefined
+      ? { label: "agent resident memory under 80 MiB", pass: null, detail: "not measured" }
+      : {
+        label: "agent resident memory under 80 MiB",
+        pass: rss < AGENT_RSS_BUDGET_MIB * 1024,
+        detail: `peak VmRSS ${mib(rss)} after 2000 requests (limit ${AGENT_RSS_BUDGET_MIB} MiB)`,
+      },
+  ];
+}
+
+Deno.exitCode = await main();

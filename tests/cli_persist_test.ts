@@ -1,0 +1,431 @@
+// Refresh-token persistence through the CLI subprocess against a real gnome-keyring (inside a
+// private D-Bus session) and a real OpenID provider: silent reconnect, --force, --no-persist,
+// rotation write-back, disconnect and forget, interop with secret-tool, and unusable stores.
+
+import assert from "node:assert/strict";
+import { startIdp } from "../fixtures/idp.ts";
+import { startJimServer } from "../fixtures/jim_server.ts";
+import { JimEnv, type JimResult, ROOT_DIR, type RunOptions } from "./helpers/run_jim.ts";
+import { assertClean, parseList, TEST_KEY } from "./helpers/cli_fixture.ts";
+import { eventually, LOGIN } from "./helpers/sso_fixture.ts";
+import {
+  type KeyringSession,
+  type KeyringSessionOptions,
+  keyringTestGate,
+  startKeyringSession,
+} from "./helpers/keyring_session.ts";
+
+interface Stage {
+  url: string;
+  key: string;
+  env: JimEnv;
+  keyring: KeyringSession;
+  idp: Awaited<ReturnType<typeof startIdp>>;
+  jim(args: string[], options?: RunOptions): Promise<JimResult>;
+  signIn(
+    args?: string[],
+    options?: RunOptions,
+  ): Promise<{ values: Record<string, string>; result: JimResult }>;
+  lookup(key?: string): Promise<string | null>;
+  storeDirect(key: string, token: string): Promise<void>;
+  stopAgent(): Promise<void>;
+  browserLaunches(): Promise<number>;
+}
+
+/** Every token the stage saw, for the scan at the end that no file holds one. */
+const seenTokens = new Set<string>();
+const scanHits: string[] = [];
+let scannedFiles = 0;
+
+async function withStage(
+  fn: (stage: Stage) => Promise<void>,
+  options: { keyring?: KeyringSessionOptions; env?: Record<string, string>; ttl?: number } = {},
+) {
+  const keyring = await startKeyringSession(options.keyring);
+  const idp = await startIdp({ accessTokenTtlSeconds: options.ttl ?? 60 });
+  const server = await startJimServer({
+    apiKeys: [{ key: TEST_KEY, name: "ci-key" }],
+    authConfig: { authority: idp.issuer, clientId: idp.clientId },
+    oidc: { issuer: idp.issuer, audience: idp.audience, jwksUri: idp.jwksUri },
+    users: [{ sub: LOGIN, authorised: true }],
+  });
+  const env = await JimEnv.create({
+    ...keyring.env,
+    JIM_KEYRING: "auto",
+    BROWSER: `${ROOT_DIR}/fixtures/scripted-browser`,
+    JIM_TEST_DENO: Deno.execPath(),
+    ...options.env,
+  });
+  env.vars.JIM_TEST_BROWSER_LOG = `${env.dir}/browser.log`;
+  env.vars.XDG_RUNTIME_DIR = `${env.dir}/run`;
+  const key = server.url.toLowerCase();
+  const secretTool = async (args: string[], stdin?: string) => {
+    const child = new Deno.Command("secret-tool", {
+      args,
+      env: keyring.env,
+      stdin: stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    if (stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(stdin));
+      await writer.close();
+    }
+    const out = await child.output();
+    return { code: out.code, text: new TextDecoder().decode(out.stdout) };
+  };
+  const jim = (args: string[], opts?: RunOptions) => env.run(args, opts);
+  const stage: Stage = {
+    url: server.url,
+    key,
+    env,
+    keyring,
+    idp,
+    jim,
+    async signIn(args = [], opts = {}) {
+      const result = await jim(["connect", server.url, ...args], opts);
+      assertClean(result, [TEST_KEY, ...seenTokens]);
+      assert.equal(result.code, 0, result.stderr);
+      return { values: Object.fromEntries(parseList(result.stdout)), result };
+    },
+    async lookup(k = key) {
+      const out = await secretTool(["lookup", "service", "JIM", "url", k]);
+      const token = out.code === 0 && out.text !== "" ? out.text.replace(/\n$/, "") : null;
+      if (token) seenTokens.add(token);
+      return token;
+    },
+    async storeDirect(k, token) {
+      const out = await secretTool(
+        ["store", `--label=JIM refresh token (${k})`, "service", "JIM", "url", k],
+        token,
+      );
+      assert.equal(out.code, 0);
+    },
+    async stopAgent() {
+      const conn = await Deno.connect({ transport: "unix", path: env.socketPath }).catch(() =>
+        null
+      );
+      if (!conn) return;
+      await conn.write(new TextEncoder().encode('{"v":1,"op":"shutdown"}\n'));
+      await conn.read(new Uint8Array(4096)).catch(() => null);
+      conn.close();
+      await eventually(async () =>
+        !(await Deno.lstat(env.socketPath).then(() => true, () => false))
+      );
+    },
+    async browserLaunches() {
+      const text = await Deno.readTextFile(env.vars.JIM_TEST_BROWSER_LOG).catch(() => "");
+      return text.split("\n").filter((line) => line.trim() !== "").length;
+    },
+  };
+  try {
+    await fn(stage);
+  } finally {
+    await stage.stopAgent().catch(() => {});
+    await server.close();
+    await idp.close();
+    await scanForTokens([env.dir, keyring.home]);
+    await keyring.close();
+    await Deno.remove(env.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Records every file under `dirs` that holds a token this suite has seen. */
+async function scanForTokens(dirs: string[]): Promise<void> {
+  for (const dir of dirs) {
+    for await (const file of walk(dir)) {
+      scannedFiles++;
+      const text = await Deno.readTextFile(file).catch(() => "");
+      for (const token of seenTokens) {
+        if (token.length > 8 && text.includes(token)) scanHits.push(file);
+      }
+    }
+  }
+}
+
+const gate = (name: string) => keyringTestGate(name);
+
+Deno.test({
+  ...gate(
+    "sign-in stores the refresh token where secret-tool finds it; a new shell reconnects silently",
+  ),
+  fn: () =>
+    withStage(async (s) => {
+      const first = await s.signIn();
+      assert.equal(first.values.Status, "Connected to JIM");
+      const stored = await s.lookup();
+      assert.ok(stored, "secret-tool lookup service JIM url <key> finds the token");
+      assert.equal(await s.browserLaunches(), 1);
+
+      await s.stopAgent();
+      const again = await s.signIn();
+      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.AuthMethod, "OAuth");
+      assert.equal(await s.browserLaunches(), 1, "no browser for a silent reconnect");
+      const rotated = await s.lookup();
+      assert.ok(rotated && rotated !== stored, "the rotated token replaced the spent one");
+      const who = await s.jim(["whoami", "--json"]);
+      assert.equal(JSON.parse(who.stdout).sub, LOGIN);
+      assert.equal((await s.idp.stats()).refreshFailures, 0);
+    }),
+});
+
+Deno.test({
+  ...gate("a stored token the provider rejects is deleted and the browser flow follows"),
+  fn: () =>
+    withStage(async (s) => {
+      await s.signIn();
+      const old = await s.lookup();
+      await s.stopAgent();
+      await s.idp.revokeAll();
+      const { values, result } = await s.signIn();
+      assert.equal(values.Status, "Connected to JIM");
+      assert.match(result.stderr, /stored sign-in was rejected/);
+      assert.equal(await s.browserLaunches(), 2);
+      const fresh = await s.lookup();
+      assert.ok(fresh && fresh !== old);
+    }),
+});
+
+Deno.test({
+  ...gate("--force ignores and overwrites the stored token; --no-persist neither reads nor writes"),
+  fn: () =>
+    withStage(async (s) => {
+      await s.signIn();
+      const first = await s.lookup();
+      await s.signIn(["--force"]);
+      assert.equal(await s.browserLaunches(), 2);
+      const forced = await s.lookup();
+      assert.ok(forced && forced !== first, "--force overwrote the stored token");
+
+      await s.stopAgent();
+      const { values } = await s.signIn(["--no-persist"]);
+      assert.equal(values.Status, "Connected to JIM");
+      assert.equal(await s.browserLaunches(), 3, "--no-persist did not read the store");
+      assert.equal(await s.lookup(), forced, "--no-persist did not write the store");
+    }),
+});
+
+Deno.test({
+  ...gate("the agent writes every rotated refresh token back, so the next shell still reconnects"),
+  fn: () =>
+    withStage(async (s) => {
+      const { values } = await s.signIn();
+      const before = await s.lookup();
+      await eventually(() => Date.parse(values.ExpiresAt) - Date.now() < 3_500);
+      assert.equal((await s.jim(["whoami"])).code, 0);
+      assert.equal((await s.idp.stats()).refreshGrants, 1);
+      await eventually(async () => (await s.lookup()) !== before);
+      await s.stopAgent();
+      const again = await s.signIn();
+      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(
+        (await s.idp.stats()).refreshFailures,
+        0,
+        "the written-back token was the live one",
+      );
+    }, { ttl: 8 }),
+});
+
+Deno.test({
+  ...gate("API-key connections never touch the store"),
+  fn: () =>
+    withStage(async (s) => {
+      const result = await s.jim(["connect", s.url, "--api-key-stdin"], { stdin: TEST_KEY });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(await s.lookup(), null);
+    }),
+});
+
+Deno.test({
+  ...gate(
+    "disconnect forgets the connected instance, whatever the auth method; IdP note after OAuth",
+  ),
+  fn: () =>
+    withStage(async (s) => {
+      await s.signIn();
+      assert.ok(await s.lookup());
+      const out = await s.jim(["disconnect"]);
+      assertClean(out, [...seenTokens]);
+      assert.equal(out.code, 0);
+      assert.match(out.stderr, /Removed the stored sign-in for /);
+      assert.match(out.stderr, /still signed in to your identity provider/);
+      assert.equal(await s.lookup(), null);
+
+      // An API-key session: a stored token for the same instance is removed all the same.
+      await s.storeDirect(s.key, "refresh-token-from-an-earlier-sign-in");
+      await s.jim(["connect", s.url, "--api-key-stdin"], { stdin: TEST_KEY });
+      const keyed = await s.jim(["Disconnect-JIM"]);
+      assert.equal(keyed.code, 0);
+      assert.doesNotMatch(keyed.stderr, /identity provider/);
+      assert.equal(await s.lookup(), null);
+
+      // A bare disconnect while not connected does nothing.
+      await s.storeDirect(s.key, "still-here");
+      const idle = await s.jim(["disconnect"]);
+      assert.equal(idle.code, 0);
+      assert.equal(idle.stderr, "");
+      assert.equal(await s.lookup(), "still-here");
+    }),
+});
+
+Deno.test({
+  ...gate(
+    "disconnect --url works while not connected; URL variants map to one key, ports and schemes do not",
+  ),
+  fn: () =>
+    withStage(async (s) => {
+      const keys = [
+        "https://jim.example.com:443",
+        "https://jim.example.com:8443",
+        "http://jim.example.com:80",
+      ];
+      for (const k of keys) await s.storeDirect(k, `token-for-${k}`);
+      for (
+        const variant of [
+          "https://JIM.Example.com/",
+          "https://jim.example.com:443",
+          "HTTPS://jim.example.com",
+        ]
+      ) {
+        await s.storeDirect(keys[0], "again");
+        const out = await s.jim(["disconnect", "--url", variant]);
+        assert.equal(out.code, 0, out.stderr);
+        assert.match(
+          out.stderr,
+          /Removed the stored sign-in for https:\/\/jim\.example\.com:443\./,
+        );
+        assert.equal(await s.lookup(keys[0]), null, variant);
+        assert.equal(
+          await s.lookup(keys[1]),
+          `token-for-${keys[1]}`,
+          "another port is another key",
+        );
+        assert.equal(
+          await s.lookup(keys[2]),
+          `token-for-${keys[2]}`,
+          "another scheme is another key",
+        );
+      }
+      const none = await s.jim(["Disconnect-JIM", "-Url", "https://jim.example.com"]);
+      assert.match(none.stderr, /There was no stored sign-in for https:\/\/jim\.example\.com:443/);
+    }),
+});
+
+Deno.test({
+  ...gate("disconnect --all removes every JIM token and says how many"),
+  fn: () =>
+    withStage(async (s) => {
+      await s.signIn();
+      await s.storeDirect("https://a.example.com:443", "one");
+      await s.storeDirect("https://b.example.com:443", "two");
+      const out = await s.jim(["disconnect", "--all"]);
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stderr, /Removed 3 stored JIM sign-ins/);
+      assert.equal(await s.lookup(), null);
+      assert.equal(await s.lookup("https://a.example.com:443"), null);
+      assert.equal((await s.jim(["whoami"])).code, 3, "the session ended too");
+    }),
+});
+
+Deno.test({
+  ...gate("an entry stored with plain secret-tool is used for silent reconnect (interop)"),
+  fn: () =>
+    withStage(async (s) => {
+      await s.signIn(["--no-persist"]);
+      assert.equal(await s.lookup(), null);
+      // Take a live refresh token from a persisted sign-in, then re-store it the way the
+      // PowerShell module's secret-tool call does.
+      await s.signIn(["--force"]);
+      const token = (await s.lookup())!;
+      await new Deno.Command("secret-tool", {
+        args: ["clear", "service", "JIM", "url", s.key],
+        env: s.keyring.env,
+      }).output();
+      await s.storeDirect(s.key, token);
+      await s.stopAgent();
+      const again = await s.signIn();
+      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+    }),
+});
+
+Deno.test({
+  ...gate("no Secret Service on the bus: one notice, and sign-in works in memory"),
+  fn: () =>
+    withStage(async (s) => {
+      const { values, result } = await s.signIn();
+      assert.equal(values.Connected, "True");
+      const notices = result.stderr.split("\n").filter((l) => l.startsWith("Notice:"));
+      assert.equal(notices.length, 1, result.stderr);
+      assert.match(notices[0], /credential store is unavailable.*memory only.*API key/);
+    }, { keyring: { keyring: false } }),
+});
+
+Deno.test({
+  ...gate("a store that never answers: the notice comes within the bound and sign-in works"),
+  fn: () =>
+    withStage(async (s) => {
+      const { result } = await s.signIn([], {
+        env: {
+          PATH: `${ROOT_DIR}/fixtures/standins/hang:${s.env.vars.PATH}`,
+          JIM_KEYRING_TIMEOUT: "1",
+        },
+        killAfterMs: 60_000,
+      });
+      assert.match(result.stderr, /^Notice: the OS credential store is unavailable/m);
+    }),
+});
+
+Deno.test({
+  ...gate("the macOS backend through a stand-in security: the token goes on stdin, never argv"),
+  fn: () =>
+    withStage(async (s) => {
+      const log = `${s.env.dir}/security.log`;
+      const env = {
+        PATH: `${ROOT_DIR}/fixtures/standins:${s.env.vars.PATH}`,
+        JIM_KEYRING: "security",
+        JIM_STANDIN_LOG: log,
+        JIM_STANDIN_DENO: Deno.execPath(),
+      };
+      await s.signIn([], { env });
+      await s.stopAgent();
+      const again = await s.signIn([], { env });
+      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      const runs = (await Deno.readTextFile(log)).trim().split("\n").map((line) =>
+        JSON.parse(line)
+      );
+      const added = runs.filter((r) => /add-generic-password/.test(r.stdin));
+      assert.ok(added.length >= 1);
+      for (const run of runs) assert.deepEqual(run.argv, ["-i"]);
+      const store = JSON.parse(await Deno.readTextFile(`${log}.store.json`));
+      const token = store.keychain.find((e: { account: string }) => e.account === s.key)?.password;
+      assert.ok(token, "stored under service JIM, account <key>");
+      seenTokens.add(token);
+      await Deno.remove(`${log}.store.json`);
+      await Deno.remove(log);
+    }),
+});
+
+Deno.test({
+  ...gate("after the suite, no token appears in any file under the test homes and temp dirs"),
+  fn: () => {
+    assert.ok(seenTokens.size > 0, "the suite saw tokens to look for");
+    assert.ok(scannedFiles > 0, "the scan read files");
+    assert.deepEqual(scanHits, []);
+  },
+});
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* walk(path);
+    else if (entry.isFile) yield path;
+  }
+}
