@@ -1,145 +1,17 @@
-// Entry point: parse argv, dispatch, map errors to exit codes — nothing else. Command modules
-// are imported only when their command runs, so `jim --version` loads almost nothing.
+// Entry point: answer --version at once, otherwise load the command runner, which parses argv,
+// dispatches and maps errors to exit codes. Nothing else lives here: start-up time of every
+// command counts, and this file decides what is read before the first line runs.
 
-import { describeError, exitCodeFor, JimError } from "./lib/errors.ts";
-import { type ParsedCommand, parseInvocation } from "./lib/cli/parse.ts";
-import type { Deps } from "./lib/deps.ts";
-import { denoIo, type Io } from "./lib/cli/io.ts";
 import { VERSION } from "./lib/version.ts";
+import { lazyImport } from "./lib/lazy_import.ts";
 
-async function main(argv: string[], io: Io): Promise<number> {
-  if (argv[0] === "__agent") {
-    const { agentMain } = await import("./lib/session/agent_main.ts");
-    return agentMain();
-  }
-  let invocation;
-  try {
-    invocation = parseInvocation(argv);
-  } catch (error) {
-    io.err(describeError(error));
-    return exitCodeFor(error);
-  }
-  if (invocation.kind === "version") {
-    io.out(`jim ${VERSION}`);
-    return 0;
-  }
-  if (invocation.kind === "help") return help(io, invocation.topic);
-  const command = invocation.command;
-  if (command.values.help) return help(io, command.def.name);
-  try {
-    return await dispatch(command, await buildDeps(io, command));
-  } catch (error) {
-    io.err(`${command.display}: ${describeCommandError(error, command)}`);
-    return exitCodeFor(error);
-  }
-}
-
-async function dispatch(command: ParsedCommand, deps: Deps): Promise<number> {
-  switch (command.def.name) {
-    case "connect": {
-      const { parseConnect, runConnect } = await import("./lib/cli/commands/connect.ts");
-      return runConnect(parseConnect(command, deps.env), deps);
-    }
-    case "disconnect": {
-      const { parseDisconnect, runDisconnect } = await import("./lib/cli/commands/disconnect.ts");
-      return runDisconnect(parseDisconnect(command), deps);
-    }
-    case "test-connection": {
-      const m = await import("./lib/cli/commands/test_connection.ts");
-      return m.runTestConnection(m.parseTestConnection(command), deps);
-    }
-    case "whoami": {
-      const { parseWhoami, runWhoami } = await import("./lib/cli/commands/whoami.ts");
-      return runWhoami(parseWhoami(command), deps);
-    }
-    case "connected-system list":
-    case "connected-system get": {
-      const m = await import("./lib/cli/commands/connected_system.ts");
-      return m.runConnectedSystem(m.parseConnectedSystem(command), deps);
-    }
-    case "api": {
-      const { parseApi, runApi } = await import("./lib/cli/commands/api.ts");
-      return runApi(parseApi(command), deps);
-    }
-    case "completion": {
-      const { runCompletion } = await import("./lib/cli/commands/completion.ts");
-      return runCompletion(String(command.values.shell ?? ""), deps.io);
-    }
-    default:
-      throw new JimError("usage", `unknown command '${command.def.name}'`);
-  }
-}
-
-async function help(io: Io, topic?: string): Promise<number> {
-  const { commandHelp, generalHelp } = await import("./lib/cli/help.ts");
-  try {
-    io.out(topic ? commandHelp(topic) : generalHelp());
-    return 0;
-  } catch (error) {
-    io.err(describeError(error));
-    return exitCodeFor(error);
-  }
-}
-
-function describeCommandError(error: unknown, command: ParsedCommand): string {
-  if (error instanceof JimError && error.code === "not_connected") {
-    const advice = command.style === "cmdlet"
-      ? "Run Connect-JIM -Url <your JIM URL> to authenticate, then try again."
-      : "Run jim connect <your JIM URL> to authenticate, then try again.";
-    return `You are not connected to JIM. ${advice}`;
-  }
-  return describeError(error);
-}
-
-async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
-  const { AgentClient } = await import("./lib/session/agent_client.ts");
-  const { agentSocketPath, currentUid } = await import("./lib/session/socket_path.ts");
-  const env = {
-    get: (name: string) => Deno.env.get(name),
-    toObject: () => Deno.env.toObject(),
-  };
-  const trace = command.values.verbose ? (line: string) => io.err(`* ${line}`) : undefined;
-  const caPath = typeof command.values["ca-cert"] === "string"
-    ? {
-      path: command.values["ca-cert"],
-      source: command.style === "cmdlet" ? "-CaCert" : "--ca-cert",
-    }
-    : env.get("JIM_CA_CERT")
-    ? { path: env.get("JIM_CA_CERT")!, source: "JIM_CA_CERT" }
-    : undefined;
-  let caCertPem: string | undefined;
-  let httpClient: Deno.HttpClient | undefined;
-  if (caPath) {
-    const { caHttpClient, readCaCert } = await import("./lib/api/ca_cert.ts");
-    caCertPem = await readCaCert(caPath.path, caPath.source);
-    httpClient = caHttpClient(caCertPem, caPath.source);
-  }
-  let fetchFn = globalThis.fetch;
-  if (trace || httpClient) {
-    const { tracedFetch } = await import("./lib/api/traced_fetch.ts");
-    fetchFn = tracedFetch(globalThis.fetch, { httpClient, trace });
-  }
-  return {
-    io,
-    env,
-    now: Date.now,
-    platform: Deno.build.os,
-    fetch: fetchFn,
-    trace,
-    caCertPem,
-    agent: new AgentClient(agentSocketPath(env, currentUid())),
-    startAgent: async () => {
-      const { startAgentProcess } = await import("./lib/session/agent_spawn.ts");
-      await startAgentProcess(env.toObject());
-    },
-    readFile: (path) => Deno.readTextFile(path),
-  };
-}
-
-const io = denoIo({ get: (name) => Deno.env.get(name) });
-try {
-  Deno.exitCode = await main(Deno.args, io);
-} catch (error) {
-  io.err(`jim: ${describeError(error)}`);
-  Deno.exitCode = exitCodeFor(error);
+const args = Deno.args;
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-V" || args[0] === "version")) {
+  console.log(`jim ${VERSION}`);
+} else {
+  const { runCli } = await lazyImport<typeof import("./lib/cli/run.ts")>(
+    import.meta.url,
+    "./lib/cli/run.ts",
+  );
+  Deno.exitCode = await runCli(args);
 }

@@ -3,10 +3,13 @@
 // hyperfine; jim's own backends (lib/keyring, when present) are timed in process, `none`
 // included, each call time-boxed so a hung store cannot stall the run.
 
-import { timeBox } from "./cleanup.ts";
+import { onCleanup, timeBox } from "./cleanup.ts";
 import { hyperfine, type HyperfineSettings, timeInProcess } from "./hyperfine.ts";
-import { keyringToolsMissing, startKeyringSession, storeSecret } from "./keyring_session.ts";
 import { newSection, type Row, type Section } from "./report.ts";
+import {
+  keyringSessionUnavailable,
+  startKeyringSession,
+} from "../tests/helpers/keyring_session.ts";
 
 // A made-up instance key and token: the store is a throwaway keyring in a temporary HOME.
 const INSTANCE_KEY = "http://127.0.0.1:9";
@@ -23,16 +26,19 @@ interface KeyringLike {
 
 export async function runKeyring(settings: HyperfineSettings): Promise<Section> {
   const section = newSection("Credential store: one read (lookup of a stored refresh token)");
-  const missing = keyringToolsMissing();
-  if (missing) {
+  const missing = keyringSessionUnavailable();
+  if (missing !== null) {
     section.rows.push({ name: "secret-tool lookup (gnome-keyring)", missing });
     section.rows.push(...await jimBackendRows(settings, null));
     return section;
   }
   const session = await startKeyringSession();
+  const stop = onCleanup("D-Bus and gnome-keyring (private session)", () => session.close());
+  // hyperfine and secret-tool run with this environment only (clearEnv): PATH finds the tools.
+  const vars = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...session.env };
   try {
     const stored = await storeSecret(
-      session.vars,
+      vars,
       { service: "JIM", url: INSTANCE_KEY },
       `JIM refresh token (${INSTANCE_KEY})`,
       FAKE_TOKEN,
@@ -45,16 +51,16 @@ export async function runKeyring(settings: HyperfineSettings): Promise<Section> 
         timing: await hyperfine(
           name,
           ["secret-tool", "lookup", "service", "JIM", "url", INSTANCE_KEY],
-          session.vars,
+          vars,
           settings,
         ),
       });
     } catch (error) {
       section.rows.push({ name, missing: (error as Error).message });
     }
-    section.rows.push(...await jimBackendRows(settings, session.vars));
+    section.rows.push(...await jimBackendRows(settings, vars));
   } finally {
-    await session.stop();
+    await stop();
   }
   section.notes.push(
     "secret-tool: a process start plus D-Bus round trips to gnome-keyring; the native backend " +
@@ -63,6 +69,27 @@ export async function runKeyring(settings: HyperfineSettings): Promise<Section> 
       "per API call; in-process rows have no ratio (no process start to compare).",
   );
   return section;
+}
+
+/** Stores a secret with secret-tool (the secret goes on stdin, never on argv). */
+async function storeSecret(
+  vars: Record<string, string>,
+  attributes: Record<string, string>,
+  label: string,
+  secret: string,
+): Promise<boolean> {
+  const child = new Deno.Command("secret-tool", {
+    args: ["store", `--label=${label}`, ...Object.entries(attributes).flat()],
+    env: vars,
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(secret));
+  await writer.close();
+  return (await child.status).success;
 }
 
 /** jim's backends through lib/keyring/select.ts, if that module exists yet. */

@@ -10,7 +10,7 @@ import { signInWithDeviceCode } from "../lib/auth/device_flow.ts";
 import { discoverOidc, type OidcContext } from "../lib/auth/oidc_client.ts";
 import { refreshTokens } from "../lib/auth/refresh.ts";
 import type { TokenSet } from "../lib/auth/token_set.ts";
-import { JimError } from "../lib/errors.ts";
+import { rejectsWith } from "./helpers/rejects_with.ts";
 import { startIdp } from "../fixtures/idp.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
 import {
@@ -21,19 +21,6 @@ import {
 } from "../fixtures/scripted_browser.ts";
 
 const ROOT_DIR = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
-
-async function rejectsWith(promise: Promise<unknown>, code: string, message: RegExp | string) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof JimError, `expected JimError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    if (typeof message === "string") assert.equal(error.message, message);
-    else assert.match(error.message, message);
-    return error;
-  }
-  throw new assert.AssertionError({ message: "expected a rejection" });
-}
 
 /** driveSignIn as the flow's openBrowser: returns at once, the walk goes on beside the flow. */
 function scriptedBrowser(mode: BrowserMode) {

@@ -26,26 +26,10 @@ import {
 import { refreshTokens } from "../lib/auth/refresh.ts";
 import { DEFAULT_LIFETIME_SECONDS, tokenSetFromResponse } from "../lib/auth/token_set.ts";
 import { JimError } from "../lib/errors.ts";
+import { rejectsWith } from "./helpers/rejects_with.ts";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  code: string,
-  message: string | RegExp,
-): Promise<JimError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof JimError, `expected JimError, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    if (typeof message === "string") assert.equal(error.message, message);
-    else assert.match(error.message, message);
-    return error;
-  }
-  throw new assert.AssertionError({ message: "expected a rejection" });
-}
 
 interface Call {
   url: URL;

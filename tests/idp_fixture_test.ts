@@ -22,12 +22,7 @@ interface Provider {
 async function openProvider(options?: IdpOptions): Promise<Provider> {
   const idp = await startIdp(options);
   try {
-    const issuer = new URL(idp.issuer);
-    const as = await oauth.processDiscoveryResponse(
-      issuer,
-      await oauth.discoveryRequest(issuer, insecure),
-    );
-    return { idp, as, client: { client_id: idp.clientId } };
+    return { idp, as: await discover(idp), client: { client_id: idp.clientId } };
   } catch (error) {
     await idp.close();
     throw error;
@@ -63,6 +58,14 @@ function callbackListener(state: string) {
     callback,
     close: () => server.shutdown(),
   };
+}
+
+async function discover(idp: Idp): Promise<oauth.AuthorizationServer> {
+  const issuer = new URL(idp.issuer);
+  return await oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, insecure),
+  );
 }
 
 async function authorizationUrl(p: Provider, redirectUri: string, state: string) {
@@ -120,6 +123,31 @@ async function refresh(p: Provider, refreshToken: string) {
     insecure,
   );
   return await oauth.processRefreshTokenResponse(p.as, p.client, response);
+}
+
+async function deviceAuthorization(
+  p: Provider,
+  parameters: URLSearchParams = new URLSearchParams(),
+) {
+  const response = await oauth.deviceAuthorizationRequest(
+    p.as,
+    p.client,
+    oauth.None(),
+    parameters,
+    insecure,
+  );
+  return await oauth.processDeviceAuthorizationResponse(p.as, p.client, response);
+}
+
+async function deviceCodeGrant(p: Provider, deviceCode: string) {
+  const response = await oauth.deviceCodeGrantRequest(
+    p.as,
+    p.client,
+    oauth.None(),
+    deviceCode,
+    insecure,
+  );
+  return await oauth.processDeviceCodeResponse(p.as, p.client, response);
 }
 
 async function refreshError(p: Provider, refreshToken: string): Promise<string> {
@@ -251,33 +279,13 @@ Deno.test("the test IdP under Node with the scripted browser", async (t) => {
         const before = await p.idp.stats();
         assert.ok(p.as.device_authorization_endpoint);
         for (const byUserCode of [false, true]) {
-          const device = await oauth.processDeviceAuthorizationResponse(
-            p.as,
-            p.client,
-            await oauth.deviceAuthorizationRequest(
-              p.as,
-              p.client,
-              oauth.None(),
-              new URLSearchParams({ scope: SCOPES }),
-              insecure,
-            ),
-          );
+          const device = await deviceAuthorization(p, new URLSearchParams({ scope: SCOPES }));
           assert.equal(device.interval, undefined, "the provider sends no interval");
           const result = byUserCode
             ? await driveDeviceCode(device.verification_uri, { userCode: device.user_code })
             : await driveDeviceCode(device.verification_uri_complete!);
           assert.equal(result.outcome, "approved");
-          const tokens = await oauth.processDeviceCodeResponse(
-            p.as,
-            p.client,
-            await oauth.deviceCodeGrantRequest(
-              p.as,
-              p.client,
-              oauth.None(),
-              device.device_code,
-              insecure,
-            ),
-          );
+          const tokens = await deviceCodeGrant(p, device.device_code);
           assert.ok(tokens.refresh_token);
         }
         const after = await p.idp.stats();
@@ -286,26 +294,11 @@ Deno.test("the test IdP under Node with the scripted browser", async (t) => {
     );
 
     await t.step("device flow denied at the confirmation page", async () => {
-      const device = await oauth.processDeviceAuthorizationResponse(
-        p.as,
-        p.client,
-        await oauth.deviceAuthorizationRequest(p.as, p.client, oauth.None(), {}, insecure),
-      );
+      const device = await deviceAuthorization(p);
       const result = await driveDeviceCode(device.verification_uri_complete!, { mode: "deny" });
       assert.equal(result.outcome, "denied");
       await assert.rejects(
-        async () =>
-          await oauth.processDeviceCodeResponse(
-            p.as,
-            p.client,
-            await oauth.deviceCodeGrantRequest(
-              p.as,
-              p.client,
-              oauth.None(),
-              device.device_code,
-              insecure,
-            ),
-          ),
+        () => deviceCodeGrant(p, device.device_code),
         (error: unknown) =>
           error instanceof oauth.ResponseBodyError && error.error === "access_denied",
       );
@@ -318,11 +311,7 @@ Deno.test("the test IdP under Node with the scripted browser", async (t) => {
 
     await t.step("configure switches device-flow advertising and token lifetime", async () => {
       await p.idp.configure({ deviceFlow: false, accessTokenTtlSeconds: 30 });
-      const issuer = new URL(p.idp.issuer);
-      const as = await oauth.processDiscoveryResponse(
-        issuer,
-        await oauth.discoveryRequest(issuer, insecure),
-      );
+      const as = await discover(p.idp);
       assert.equal(as.device_authorization_endpoint, undefined);
       const { tokens } = await signIn(p);
       assert.equal(tokens.expires_in, 30);

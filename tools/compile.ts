@@ -40,6 +40,9 @@ async function main(): Promise<number> {
     const output = `${values.out}/${name}${windows ? ".exe" : ""}`;
     const args = ["compile", "-q", "-P=jim", "--config", `${ROOT}/deno.json`, "--output", output];
     if (target) args.push("--target", target);
+    // Commands load their modules with computed specifiers (lib/lazy_import.ts), which deno
+    // compile cannot follow; list every module so the binary carries them all.
+    for (const module of await libModules()) args.push("--include", module);
     args.push(`${ROOT}/main.ts`);
     const result = await new Deno.Command(Deno.execPath(), { args, stderr: "piped" }).output();
     const stderr = new TextDecoder().decode(result.stderr);
@@ -69,6 +72,19 @@ async function main(): Promise<number> {
   await Deno.writeTextFile(`${values.out}/SHA256SUMS`, `${sums.join("\n")}\n`);
   console.log(`compile: wrote ${values.out}/SHA256SUMS`);
   return 0;
+}
+
+async function libModules(): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) await walk(path);
+      else if (entry.name.endsWith(".ts")) found.push(path);
+    }
+  };
+  await walk(`${ROOT}/lib`);
+  return found.sort();
 }
 
 if (import.meta.main) Deno.exitCode = await main();

@@ -2,6 +2,7 @@
 // and the credential-store key shared with the JIM PowerShell module (scheme://host:port).
 
 import { usageError } from "../errors.ts";
+import { echoInput, hasSpaceOrControl } from "../text.ts";
 
 export interface InstanceUrl {
   /** Base for API requests: origin plus any path prefix, no trailing slash. */
@@ -15,7 +16,7 @@ export interface InstanceUrl {
 export function parseInstanceUrl(input: string): InstanceUrl {
   const text = input.trim();
   if (text === "") throw usageError("the JIM URL is empty");
-  if (/[\s\u0000-\u001f]/.test(text)) {
+  if (hasSpaceOrControl(text)) {
     throw usageError("the JIM URL contains whitespace or control characters");
   }
   let url: URL;
@@ -23,13 +24,13 @@ export function parseInstanceUrl(input: string): InstanceUrl {
     url = new URL(text);
   } catch {
     throw usageError(
-      `'${printable(text)}' is not a valid URL; expected e.g. https://jim.example.com`,
+      `'${echoInput(text)}' is not a valid URL; expected e.g. https://jim.example.com`,
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw usageError(
       `unsupported URL scheme '${
-        printable(url.protocol)
+        echoInput(url.protocol)
       }'; use https:// (or http:// for a local server)`,
     );
   }
@@ -53,9 +54,4 @@ export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
   return host === "localhost" || host.endsWith(".localhost") || host === "::1" ||
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-function printable(text: string): string {
-  const clipped = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return clipped.replace(/[^\x20-\x7e]/g, "?");
 }

@@ -3,6 +3,7 @@
 // segments, control characters.
 
 import { usageError } from "../errors.ts";
+import { echoInput } from "../text.ts";
 
 export type QueryParams = Record<string, string | number | undefined>;
 
@@ -20,12 +21,12 @@ export function buildRequestUrl(baseUrl: string, path: string, query?: QueryPara
     url.origin !== base.origin ||
     !(url.pathname === prefix || url.pathname.startsWith(`${prefix}/`))
   ) {
-    throw usageError(`the API path '${printable(path)}' leaves the JIM instance's base URL`);
+    throw usageError(`the API path '${echoInput(path)}' leaves the JIM instance's base URL`);
   }
   for (const [name, value] of Object.entries(query ?? {})) {
     if (value === undefined) continue;
     if (typeof value === "number" && !Number.isFinite(value)) {
-      throw usageError(`query parameter '${printable(name)}' is not a finite number`);
+      throw usageError(`query parameter '${echoInput(name)}' is not a finite number`);
     }
     url.searchParams.set(name, String(value));
   }
@@ -40,24 +41,19 @@ function checkPath(path: string): void {
   }
   if (!path.startsWith("/")) {
     throw usageError(
-      `the API path '${printable(path)}' must start with '/' (e.g. /api/v1/health); ` +
+      `the API path '${echoInput(path)}' must start with '/' (e.g. /api/v1/health); ` +
         "full URLs are not accepted",
     );
   }
   if (path.startsWith("//") || path.includes("\\")) {
-    throw usageError(`the API path '${printable(path)}' must not start with '//' or contain '\\'`);
+    throw usageError(`the API path '${echoInput(path)}' must not start with '//' or contain '\\'`);
   }
   if (path.includes("#")) throw usageError("the API path must not contain a fragment ('#')");
   const pathPart = path.split("?", 1)[0];
   for (const segment of pathPart.split("/")) {
     const decoded = segment.replace(/%2e/gi, ".");
     if (decoded === "." || decoded === "..") {
-      throw usageError(`the API path '${printable(path)}' must not contain '.' or '..' segments`);
+      throw usageError(`the API path '${echoInput(path)}' must not contain '.' or '..' segments`);
     }
   }
-}
-
-function printable(text: string): string {
-  const clipped = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  return clipped.replace(/[^\x20-\x7e]/g, "?");
 }

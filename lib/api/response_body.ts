@@ -2,6 +2,7 @@
 // when there is no content type and the text is JSON), text otherwise, null when empty.
 
 import { JimError } from "../errors.ts";
+import { readStreamBytes } from "../stream_bytes.ts";
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -22,26 +23,7 @@ export async function readBodyText(
     throw tooLarge();
   }
   if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return new TextDecoder().decode(await readStreamBytes(response.body, maxBytes, tooLarge));
 }
 
 export function isJsonContentType(contentType: string | null): boolean {

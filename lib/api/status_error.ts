@@ -2,6 +2,7 @@
 // `message` and sometimes `validationErrors` (field -> messages); ASP.NET problem details carry
 // `title`/`detail` and `errors`. Server text is made printable, one line, and bounded.
 
+import { oneLineText as printable } from "../text.ts";
 import { JimError } from "../errors.ts";
 import { redactSecrets } from "./redact.ts";
 
@@ -122,14 +123,4 @@ export function flattenValidationErrors(errors: unknown): string {
 function firstString(...values: unknown[]): string | undefined {
   for (const value of values) if (typeof value === "string" && value.trim() !== "") return value;
   return undefined;
-}
-
-/** One line without control or bidi characters (server text reaches a terminal), bounded. */
-export function printable(text: string, max: number): string {
-  const line = text
-    // deno-lint-ignore no-control-regex -- control characters are what this rejects
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }

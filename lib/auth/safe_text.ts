@@ -1,10 +1,8 @@
 // Text from outside (IdP error descriptions, transport errors) made safe for one terminal line:
 // printable ASCII only, clipped, so a hostile or chatty server cannot paint the user's terminal.
 
-export function printable(text: string, max = 200): string {
-  const flat = text.replace(/[^\x20-\x7e]+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
-}
+export { oneLineText as printable } from "../text.ts";
+import { oneLineText as printable } from "../text.ts";
 
 /** An error's message, plus its cause's when the outer one is generic ("fetch failed"). */
 export function errorReason(error: unknown): string {

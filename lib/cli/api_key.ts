@@ -2,6 +2,7 @@
 // one unusable. The key itself never appears in a message.
 
 import { usageError } from "../errors.ts";
+import { hasSpaceOrControl } from "../text.ts";
 
 export type ApiKeySource = "argument" | "stdin" | "environment";
 
@@ -15,7 +16,7 @@ export function checkApiKey(key: string, source: ApiKeySource): string {
     : "given";
   if (key === "") throw usageError(`the API key ${where} is empty`);
   if (/[\r\n]/.test(key)) throw usageError(`the API key ${where} contains a line break`);
-  if (/[\s\u0000-\u001f\u007f]/.test(key)) {
+  if (hasSpaceOrControl(key)) {
     throw usageError(`the API key ${where} contains whitespace or control characters`);
   }
   if (!/^[\x21-\x7e]+$/.test(key)) {

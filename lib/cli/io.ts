@@ -1,5 +1,7 @@
 // Streams with a purpose: data to `out`, notices, warnings and progress to `err`.
 
+import { readStreamBytes } from "../stream_bytes.ts";
+
 export interface Io {
   /** Writes data to stdout; a trailing newline is added when missing. */
   out(text: string): void;
@@ -32,20 +34,12 @@ export function denoIo(env: { get(name: string): string | undefined }): Io {
 }
 
 export async function readAll(stream: ReadableStream<Uint8Array>, limit: number): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.length;
-    if (size > limit) throw new Error(`standard input is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return new TextDecoder().decode(all);
+  const bytes = await readStreamBytes(
+    stream,
+    limit,
+    () => new Error(`standard input is larger than ${limit} bytes`),
+  );
+  return new TextDecoder().decode(bytes);
 }
 
 /** An Io that captures what a command writes, for tests of run steps. */

@@ -3,6 +3,9 @@
 
 import { parseArgs } from "node:util";
 import { usageError } from "../errors.ts";
+import { echoInput as printable } from "../text.ts";
+
+export { printable };
 import {
   type CommandDef,
   COMMANDS,
@@ -180,10 +183,4 @@ function explainParseError(error: unknown, def: CommandDef): string {
     default:
       return message.split("\n")[0];
   }
-}
-
-/** Echoes user input in an error without control characters or unbounded length. */
-export function printable(text: string): string {
-  const clipped = text.length > 60 ? `${text.slice(0, 57)}...` : text;
-  return clipped.replace(/[^\x20-\x7e]/g, "?");
 }

@@ -15,6 +15,7 @@ import { SecretToolKeyring } from "./secret_tool.ts";
 import { SecurityKeyring } from "./security.ts";
 import { systemDeps } from "./system_deps.ts";
 import { WincredKeyring } from "./wincred.ts";
+import { echoInput } from "../text.ts";
 
 export type { Keyring, KeyringDeps } from "./keyring.ts";
 
@@ -55,7 +56,7 @@ function keyringChoice(value: string | undefined): KeyringName | "auto" {
   if (text === "" || text === "auto") return "auto";
   if ((KEYRING_NAMES as readonly string[]).includes(text)) return text as KeyringName;
   throw usageError(
-    `JIM_KEYRING must be one of auto, ${KEYRING_NAMES.join(", ")}; got '${printable(value ?? "")}'`,
+    `JIM_KEYRING must be one of auto, ${KEYRING_NAMES.join(", ")}; got '${echoInput(value ?? "")}'`,
   );
 }
 
@@ -80,15 +81,9 @@ export function keyringTimeoutMs(value: string | undefined): number {
   if (!Number.isFinite(secondsValue) || secondsValue < 0.1 || secondsValue > MAX_TIMEOUT_SECONDS) {
     throw usageError(
       `JIM_KEYRING_TIMEOUT must be a number of seconds from 0.1 to ${MAX_TIMEOUT_SECONDS}; got '${
-        printable(value)
+        echoInput(value)
       }'`,
     );
   }
   return Math.round(secondsValue * 1000);
-}
-
-function printable(text: string): string {
-  // deno-lint-ignore no-control-regex
-  const clean = text.replace(/[\x00-\x1f\x7f]/g, "?");
-  return clean.length > 40 ? `${clean.slice(0, 37)}...` : clean;
 }

@@ -69,6 +69,21 @@ export interface SessionStatus {
   agentPid: number;
 }
 
+/** What `status` says when there is no session. */
+export const DISCONNECTED: Omit<SessionStatus, "agentPid"> = {
+  connected: false,
+  url: null,
+  key: null,
+  authMethod: null,
+  serverVersion: null,
+  authorised: false,
+  expiresAt: null,
+  apiKeyPreview: null,
+  persisted: false,
+  refreshError: null,
+  identity: null,
+};
+
 export interface ApiResult {
   status: number;
   statusText: string;

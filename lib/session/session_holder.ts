@@ -3,7 +3,7 @@
 
 import { JimError } from "../errors.ts";
 import type { ApiCall, ApiResult, SessionRecord, SessionStatus } from "./protocol.ts";
-import { previewApiKey } from "./protocol.ts";
+import { DISCONNECTED, previewApiKey } from "./protocol.ts";
 import { TokenKeeper, type Tokens } from "./token_keeper.ts";
 
 /** How a call reaches the server; built from the session's credentials. */
@@ -69,22 +69,7 @@ export class SessionHolder {
 
   status(): SessionStatus {
     const session = this.#session;
-    if (!session) {
-      return {
-        connected: false,
-        url: null,
-        key: null,
-        authMethod: null,
-        serverVersion: null,
-        authorised: false,
-        expiresAt: null,
-        apiKeyPreview: null,
-        persisted: false,
-        refreshError: null,
-        identity: null,
-        agentPid: Deno.pid,
-      };
-    }
+    if (!session) return { ...DISCONNECTED, agentPid: Deno.pid };
     const keeper = this.#keeper;
     return {
       connected: true,

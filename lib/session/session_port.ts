@@ -4,8 +4,16 @@
 import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
 import { parseInstanceUrl } from "../api/instance_url.ts";
+import { lazyImport } from "../lazy_import.ts";
 import { AgentNotRunning } from "./agent_client.ts";
-import { type ApiCall, type ApiResult, previewApiKey, type SessionStatus } from "./protocol.ts";
+import {
+  type ApiCall,
+  type ApiResult,
+  DISCONNECTED,
+  previewApiKey,
+  type SessionStatus,
+} from "./protocol.ts";
+import { hasSpaceOrControl } from "../text.ts";
 
 export interface SessionPort {
   readonly mode: "agent" | "stateless";
@@ -25,20 +33,6 @@ export function openSession(deps: Deps): SessionPort {
   const stateless = statelessCredentials(deps.env);
   return stateless ? statelessSession(deps, stateless) : agentSession(deps);
 }
-
-export const DISCONNECTED: Omit<SessionStatus, "agentPid"> = {
-  connected: false,
-  url: null,
-  key: null,
-  authMethod: null,
-  serverVersion: null,
-  authorised: false,
-  expiresAt: null,
-  apiKeyPreview: null,
-  persisted: false,
-  refreshError: null,
-  identity: null,
-};
 
 function agentSession(deps: Deps): SessionPort {
   return {
@@ -73,7 +67,7 @@ function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): S
       throw new JimError("usage", `JIM_URL: ${(error as Error).message}`);
     }
   })();
-  if (/[\s\u0000-\u001f]/.test(creds.apiKey)) {
+  if (hasSpaceOrControl(creds.apiKey)) {
     throw new JimError("usage", "JIM_API_KEY contains whitespace or control characters");
   }
   return {
@@ -91,7 +85,9 @@ function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): S
       });
     },
     async call(call) {
-      const { performCall, httpTimeoutMs } = await import("../api/perform_call.ts");
+      const { performCall, httpTimeoutMs } = await lazyImport<
+        typeof import("../api/perform_call.ts")
+      >(import.meta.url, "../api/perform_call.ts");
       return performCall(
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },

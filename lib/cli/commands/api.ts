@@ -7,6 +7,7 @@ import { printable } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
 import type { ApiResult } from "../../session/protocol.ts";
 import { formatJson } from "../format.ts";
+import { hasSpaceOrControl } from "../../text.ts";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
@@ -26,7 +27,7 @@ export function parseApi(command: ParsedCommand): ApiOptions {
   if (/^[a-z][a-z0-9+.-]*:/i.test(raw) || raw.startsWith("//")) {
     throw usageError(`give a path such as /api/v1/health, not a URL ('${printable(raw)}')`);
   }
-  if (/[\u0000-\u001f\u007f\s]/.test(raw)) {
+  if (hasSpaceOrControl(raw)) {
     throw usageError("the path contains whitespace or control characters");
   }
   const path = raw.startsWith("/") ? raw : `/${raw}`;

@@ -1,0 +1,172 @@
+// The command runner: parse argv, dispatch to the command, map errors to exit codes and one
+// line on stderr. Command modules load only when their command runs (see lazy_import.ts).
+
+import { describeError, exitCodeFor, JimError } from "../errors.ts";
+import { type ParsedCommand, parseInvocation } from "./parse.ts";
+import type { Deps } from "../deps.ts";
+import { denoIo, type Io } from "./io.ts";
+import { VERSION } from "../version.ts";
+import { lazyImport } from "../lazy_import.ts";
+import { AgentClient } from "../session/agent_client.ts";
+import { agentSocketPath, currentUid } from "../session/socket_path.ts";
+
+const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
+
+async function main(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === "__agent") {
+    const { agentMain } = await load<typeof import("../session/agent_main.ts")>(
+      "../session/agent_main.ts",
+    );
+    return agentMain();
+  }
+  let invocation;
+  try {
+    invocation = parseInvocation(argv);
+  } catch (error) {
+    io.err(describeError(error));
+    return exitCodeFor(error);
+  }
+  if (invocation.kind === "version") {
+    io.out(`jim ${VERSION}`);
+    return 0;
+  }
+  if (invocation.kind === "help") return help(io, invocation.topic);
+  const command = invocation.command;
+  if (command.values.help) return help(io, command.def.name);
+  try {
+    return await dispatch(command, await buildDeps(io, command));
+  } catch (error) {
+    io.err(`${command.display}: ${describeCommandError(error, command)}`);
+    return exitCodeFor(error);
+  }
+}
+
+async function dispatch(command: ParsedCommand, deps: Deps): Promise<number> {
+  switch (command.def.name) {
+    case "connect": {
+      const { parseConnect, runConnect } = await load<typeof import("./commands/connect.ts")>(
+        "./commands/connect.ts",
+      );
+      return runConnect(parseConnect(command, deps.env), deps);
+    }
+    case "disconnect": {
+      const { parseDisconnect, runDisconnect } = await load<
+        typeof import("./commands/disconnect.ts")
+      >("./commands/disconnect.ts");
+      return runDisconnect(parseDisconnect(command), deps);
+    }
+    case "test-connection": {
+      const m = await load<typeof import("./commands/test_connection.ts")>(
+        "./commands/test_connection.ts",
+      );
+      return m.runTestConnection(m.parseTestConnection(command), deps);
+    }
+    case "whoami": {
+      const { parseWhoami, runWhoami } = await load<typeof import("./commands/whoami.ts")>(
+        "./commands/whoami.ts",
+      );
+      return runWhoami(parseWhoami(command), deps);
+    }
+    case "connected-system list":
+    case "connected-system get": {
+      const m = await load<typeof import("./commands/connected_system.ts")>(
+        "./commands/connected_system.ts",
+      );
+      return m.runConnectedSystem(m.parseConnectedSystem(command), deps);
+    }
+    case "api": {
+      const { parseApi, runApi } = await load<typeof import("./commands/api.ts")>(
+        "./commands/api.ts",
+      );
+      return runApi(parseApi(command), deps);
+    }
+    case "completion": {
+      const { runCompletion } = await load<typeof import("./commands/completion.ts")>(
+        "./commands/completion.ts",
+      );
+      return runCompletion(String(command.values.shell ?? ""), deps.io);
+    }
+    default:
+      throw new JimError("usage", `unknown command '${command.def.name}'`);
+  }
+}
+
+async function help(io: Io, topic?: string): Promise<number> {
+  const { commandHelp, generalHelp } = await load<typeof import("./help.ts")>("./help.ts");
+  try {
+    io.out(topic ? commandHelp(topic) : generalHelp());
+    return 0;
+  } catch (error) {
+    io.err(describeError(error));
+    return exitCodeFor(error);
+  }
+}
+
+function describeCommandError(error: unknown, command: ParsedCommand): string {
+  if (error instanceof JimError && error.code === "not_connected") {
+    const advice = command.style === "cmdlet"
+      ? "Run Connect-JIM -Url <your JIM URL> to authenticate, then try again."
+      : "Run jim connect <your JIM URL> to authenticate, then try again.";
+    return `You are not connected to JIM. ${advice}`;
+  }
+  return describeError(error);
+}
+
+async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
+  const env = {
+    get: (name: string) => Deno.env.get(name),
+    toObject: () => Deno.env.toObject(),
+  };
+  const trace = command.values.verbose ? (line: string) => io.err(`* ${line}`) : undefined;
+  const caPath = typeof command.values["ca-cert"] === "string"
+    ? {
+      path: command.values["ca-cert"],
+      source: command.style === "cmdlet" ? "-CaCert" : "--ca-cert",
+    }
+    : env.get("JIM_CA_CERT")
+    ? { path: env.get("JIM_CA_CERT")!, source: "JIM_CA_CERT" }
+    : undefined;
+  let caCertPem: string | undefined;
+  let httpClient: Deno.HttpClient | undefined;
+  if (caPath) {
+    const { caHttpClient, readCaCert } = await load<typeof import("../api/ca_cert.ts")>(
+      "../api/ca_cert.ts",
+    );
+    caCertPem = await readCaCert(caPath.path, caPath.source);
+    httpClient = caHttpClient(caCertPem, caPath.source);
+  }
+  let fetchFn = globalThis.fetch;
+  if (trace || httpClient) {
+    const { tracedFetch } = await load<typeof import("../api/traced_fetch.ts")>(
+      "../api/traced_fetch.ts",
+    );
+    fetchFn = tracedFetch(globalThis.fetch, { httpClient, trace });
+  }
+  return {
+    io,
+    env,
+    now: Date.now,
+    platform: Deno.build.os,
+    fetch: fetchFn,
+    trace,
+    caCertPem,
+    agent: new AgentClient(agentSocketPath(env, currentUid())),
+    startAgent: async () => {
+      const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
+        "../session/agent_spawn.ts",
+      );
+      await startAgentProcess(env.toObject());
+    },
+    readFile: (path) => Deno.readTextFile(path),
+  };
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const io = denoIo({ get: (name) => Deno.env.get(name) });
+  try {
+    return await main(argv, io);
+  } catch (error) {
+    io.err(`jim: ${describeError(error)}`);
+    return exitCodeFor(error);
+  }
+}
