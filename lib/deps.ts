@@ -6,8 +6,6 @@ import type { AgentClient } from "./session/agent_client.ts";
 
 export interface Env {
   get(name: string): string | undefined;
-  /** A copy of the whole environment, for the agent process. */
-  toObject(): Record<string, string>;
 }
 
 export interface Deps {

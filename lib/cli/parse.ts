@@ -1,7 +1,7 @@
 // Turns argv into a command and its values, in GNU style (`jim connect URL --force`) or cmdlet
 // style (`jim Connect-JIM -Url URL -Force`, case-insensitive, as the PowerShell module takes).
 
-import { parseArgs } from "node:util";
+import { parseGnuArgs } from "./gnu_args.ts";
 import { usageError } from "../errors.ts";
 import { echoInput as printable } from "../text.ts";
 
@@ -71,18 +71,9 @@ export function subcommandsOf(group: string): string[] {
 
 function parseGnu(def: CommandDef, args: string[]): ParsedCommand {
   const display = `jim ${def.name}`;
-  const options: Record<string, { type: "boolean" | "string"; short?: string }> = {};
-  for (const opt of [...def.options, ...GLOBAL_OPTIONS]) {
-    if (opt.cmdletOnly) continue;
-    options[opt.name] = opt.short ? { type: opt.type, short: opt.short } : { type: opt.type };
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: true });
-  } catch (error) {
-    throw usageError(`${display}: ${explainParseError(error, def)}`);
-  }
-  const values: Values = { ...parsed.values } as Values;
+  const options = [...def.options, ...GLOBAL_OPTIONS].filter((opt) => !opt.cmdletOnly);
+  const parsed = parseGnuArgs(args, options, display, def.name);
+  const values: Values = { ...parsed.values };
   assignPositionals(def, display, parsed.positionals, values, "gnu");
   return { def, style: "gnu", display, values };
 }
@@ -165,22 +156,4 @@ function parseSwitchValue(text: string, display: string, opt: OptionDef): boolea
 
 function cmdletName(def: CommandDef, option: string): string {
   return def.options.find((opt) => opt.name === option)?.cmdlet ?? option;
-}
-
-function explainParseError(error: unknown, def: CommandDef): string {
-  const code = (error as { code?: string }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  const option = /'(-[^' ]+)/.exec(message)?.[1];
-  switch (code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return `unknown option '${printable(option ?? "?")}'; run 'jim help ${def.name}'`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return option && def.options.some((o) => o.type === "boolean" && `--${o.name}` === option)
-        ? `option ${option} takes no value`
-        : `option ${printable(option ?? "")} needs a value`;
-    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-      return `unexpected argument; run 'jim help ${def.name}'`;
-    default:
-      return message.split("\n")[0];
-  }
 }

@@ -115,7 +115,6 @@ function describeCommandError(error: unknown, command: ParsedCommand): string {
 async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
   const env = {
     get: (name: string) => Deno.env.get(name),
-    toObject: () => Deno.env.toObject(),
   };
   const trace = command.values.verbose ? (line: string) => io.err(`* ${line}`) : undefined;
   const caPath = typeof command.values["ca-cert"] === "string"
@@ -155,7 +154,7 @@ async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
       const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
         "../session/agent_spawn.ts",
       );
-      await startAgentProcess(env.toObject());
+      await startAgentProcess();
     },
     readFile: (path) => Deno.readTextFile(path),
   };

@@ -1,7 +1,6 @@
 // Starts the session agent as a detached background process (its own session, no terminal),
 // re-running this same program: the compiled binary, or main.ts under the binary's permissions.
 
-import { spawn } from "node:child_process";
 import { JimError } from "../errors.ts";
 
 export const AGENT_COMMAND = "__agent";
@@ -29,63 +28,58 @@ export function agentArgv(): string[] {
 }
 
 /** Spawns the agent and waits for its one-line readiness report on stdout. */
-export function startAgentProcess(env: Record<string, string>): Promise<void> {
+export async function startAgentProcess(): Promise<void> {
   const [command, ...args] = agentArgv();
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    let output = "";
-    const child = spawn(command, args, {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(command, {
+      args,
       detached: true,
-      stdio: ["ignore", "pipe", "ignore"],
-      // The compiled binary takes V8 flags from the environment.
-      env: Deno.build.standalone ? { ...env, DENO_V8_FLAGS: AGENT_V8_FLAGS } : env,
-    });
-    const finish = (error?: JimError) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      child.stdout?.removeAllListeners();
-      child.stdout?.destroy();
-      child.removeAllListeners();
-      child.unref();
-      if (error) reject(error);
-      else resolve();
-    };
-    const timer = setTimeout(
-      () => finish(new JimError("agent", "the session agent did not start in time")),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+      // The compiled binary takes V8 flags from the environment (added to the inherited one).
+      env: Deno.build.standalone ? { DENO_V8_FLAGS: AGENT_V8_FLAGS } : undefined,
+    }).spawn();
+  } catch (error) {
+    throw new JimError("agent", `cannot start the session agent: ${(error as Error).message}`);
+  }
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new JimError("agent", "the session agent did not start in time")),
       READY_TIMEOUT_MS,
     );
-    child.on("error", (error) => {
-      finish(new JimError("agent", `cannot start the session agent: ${error.message}`));
-    });
-    child.on("exit", (code) => {
-      finish(
-        new JimError(
-          "agent",
-          `the session agent exited during start-up (${describe(output, code)})`,
-        ),
-      );
-    });
-    child.stdout?.setEncoding("utf8");
-    child.stdout?.on("data", (chunk: string) => {
-      output += chunk;
-      const newline = output.indexOf("\n");
-      if (newline < 0) return;
-      const first = output.slice(0, newline);
-      let report: { ready?: boolean; error?: string } = {};
-      try {
-        report = JSON.parse(first);
-      } catch { /* reported below */ }
-      if (report.ready) finish();
-      else finish(new JimError("agent", report.error ?? "the session agent failed to start"));
-    });
   });
+  try {
+    const first = await Promise.race([firstLine(reader), timeout]);
+    let report: { ready?: boolean; error?: string } = {};
+    try {
+      report = JSON.parse(first ?? "{}");
+    } catch { /* reported below */ }
+    if (!report.ready) {
+      const status = first === null ? await child.status : null;
+      throw new JimError(
+        "agent",
+        report.error ??
+          `the session agent exited during start-up (exit code ${status?.code ?? "unknown"})`,
+      );
+    }
+  } finally {
+    clearTimeout(timer);
+    await reader.cancel().catch(() => {});
+    child.unref();
+  }
 }
 
-function describe(output: string, code: number | null): string {
-  try {
-    const report = JSON.parse(output.split("\n")[0]);
-    if (typeof report.error === "string") return report.error;
-  } catch { /* no report */ }
-  return `exit code ${code}`;
+async function firstLine(reader: ReadableStreamDefaultReader<string>): Promise<string | null> {
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) return text === "" ? null : text;
+    text += value;
+    const newline = text.indexOf("\n");
+    if (newline >= 0) return text.slice(0, newline);
+  }
 }

@@ -71,10 +71,10 @@ export function parseConnect(
   if (apiKey) {
     for (const [gnu, ps] of INTERACTIVE_ONLY) {
       if (v[gnu] !== undefined && v[gnu] !== false) {
+        const why = apiKey.source === "environment" ? " (JIM_API_KEY is set)" : "";
         throw usageError(
-          `${
-            flag(gnu, ps)
-          } applies to interactive sign-in only and cannot be combined with an API key`,
+          `${flag(gnu, ps)} applies to interactive sign-in only and cannot be combined ` +
+            `with an API key${why}`,
         );
       }
     }
