@@ -69,29 +69,33 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
     TokenExpiresAt: tokenExpiresAt,
   });
 
+  // The three checks go to the agent at once: one round trip's wait, not three.
+  const [health, version, userinfo] = await Promise.allSettled([
+    session.call({ method: "GET", path: "/api/v1/health", anonymous: true }),
+    session.call({ method: "GET", path: "/api/v1/health/version", anonymous: true }),
+    session.call({ method: "GET", path: "/api/v1/userinfo" }),
+  ]);
   let serverVersion = before.serverVersion;
-  try {
-    await session.call({ method: "GET", path: "/api/v1/health", anonymous: true });
-    const version = await session.call({
-      method: "GET",
-      path: "/api/v1/health/version",
-      anonymous: true,
-    });
-    const body = version.body as { version?: unknown } | null;
+  if (version.status === "fulfilled") {
+    const body = version.value.body as { version?: unknown } | null;
     if (body && typeof body.version === "string") serverVersion = body.version;
-  } catch (error) {
+  }
+  const unreachable = health.status === "rejected"
+    ? health
+    : version.status === "rejected"
+    ? version
+    : null;
+  if (unreachable) {
     return result(
       false,
       serverVersion,
       "Unreachable",
-      `The JIM server did not answer its health check: ${messageOf(error)}`,
+      `The JIM server did not answer its health check: ${messageOf(unreachable.reason)}`,
       before.expiresAt,
     );
   }
-
-  try {
-    await session.call({ method: "GET", path: "/api/v1/userinfo" });
-  } catch (error) {
+  if (userinfo.status === "rejected") {
+    const error = userinfo.reason;
     const after = await session.status().catch(() => before);
     const authFailure = error instanceof JimError &&
       (error.code === "auth_failed" || error.code === "not_connected");
