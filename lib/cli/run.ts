@@ -8,7 +8,7 @@ import { denoIo, type Io } from "./io.ts";
 import { VERSION } from "../version.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { AgentClient } from "../session/agent_client.ts";
-import { agentSocketPath, currentUid } from "../session/socket_path.ts";
+import { agentEndpoint, currentUid } from "../session/socket_path.ts";
 
 const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
 
@@ -149,7 +149,7 @@ async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
     fetch: fetchFn,
     trace,
     caCertPem,
-    agent: new AgentClient(agentSocketPath(env, currentUid())),
+    agent: new AgentClient(agentEndpoint(env, currentUid())),
     startAgent: async () => {
       const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
         "../session/agent_spawn.ts",

@@ -3,6 +3,8 @@
 
 import { JimError } from "../errors.ts";
 import { readLine, writeLine } from "./framing.ts";
+import { AgentNotRunning, connectAgent } from "./agent_transport.ts";
+import type { AgentEndpoint } from "./socket_path.ts";
 import {
   type AgentRequest,
   MAX_RESPONSE_BYTES,
@@ -10,36 +12,30 @@ import {
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 
-type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v"> : never
+type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v" | "auth"> : never
   : never;
 
-export class AgentNotRunning extends Error {}
+export { AgentNotRunning };
 
 const CONTROL_TIMEOUT_MS = 15_000;
 // An API call may wait out rate limiting (up to 5 Retry-After waits of 60 s) and timeouts.
 const CALL_TIMEOUT_MS = 10 * 60_000;
 
 export class AgentClient {
-  readonly socketPath: string;
+  readonly endpoint: AgentEndpoint;
 
-  constructor(socketPath: string) {
-    this.socketPath = socketPath;
+  constructor(endpoint: AgentEndpoint) {
+    this.endpoint = endpoint;
   }
 
-  /** Sends one request; throws AgentNotRunning when no agent answers on the socket. */
+  /** Where the agent's socket (or port file) lives; its directory is the private one. */
+  get socketPath(): string {
+    return this.endpoint.path;
+  }
+
+  /** Sends one request; throws AgentNotRunning when no agent answers. */
   async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
-    let conn: Deno.Conn;
-    try {
-      conn = await Deno.connect({ transport: "unix", path: this.socketPath });
-    } catch (error) {
-      if (
-        error instanceof Deno.errors.NotFound || error instanceof Deno.errors.ConnectionRefused ||
-        error instanceof Deno.errors.ConnectionReset
-      ) {
-        throw new AgentNotRunning();
-      }
-      throw new JimError("agent", `cannot reach the session agent: ${(error as Error).message}`);
-    }
+    const { conn, auth } = await connectAgent(this.endpoint);
     const limit = request.op === "request" ? CALL_TIMEOUT_MS : CONTROL_TIMEOUT_MS;
     // AbortSignal.timeout rather than setTimeout: the first setTimeout in a process loads
     // Deno's Node-compatible timers, about 4 ms on every command.
@@ -51,7 +47,7 @@ export class AgentClient {
     };
     deadline.addEventListener("abort", onDeadline, { once: true });
     try {
-      await writeLine(conn, { v: PROTOCOL_VERSION, ...request });
+      await writeLine(conn, { v: PROTOCOL_VERSION, ...request, ...(auth ? { auth } : {}) });
       const line = await readLine(conn, MAX_RESPONSE_BYTES);
       if (line === null) {
         throw new JimError("agent", "the session agent closed the connection without answering");

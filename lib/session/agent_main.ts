@@ -6,7 +6,7 @@ import { httpTimeoutMs, performCall } from "../api/perform_call.ts";
 import { tracedFetch } from "../api/traced_fetch.ts";
 import { VERSION } from "../version.ts";
 import { runAgent } from "./agent_server.ts";
-import { agentSocketPath, currentUid } from "./socket_path.ts";
+import { agentEndpoint, currentUid } from "./socket_path.ts";
 
 const DEFAULT_IDLE_SECONDS = 8 * 3600;
 
@@ -21,7 +21,7 @@ export async function agentMain(): Promise<number> {
   };
   try {
     await runAgent({
-      socketPath: agentSocketPath(env, uid),
+      endpoint: agentEndpoint(env, uid),
       uid,
       idleTimeoutMs: idleTimeoutSeconds(env.get("JIM_AGENT_IDLE_TIMEOUT")) * 1000,
       version: VERSION,

@@ -11,11 +11,12 @@ import {
   parseRequest,
   PROTOCOL_VERSION,
 } from "./protocol.ts";
-import { ensurePrivateDir, parentDir } from "./socket_path.ts";
+import type { AgentEndpoint } from "./socket_path.ts";
+import { connectAgent, openAgentListener, secretMatches } from "./agent_transport.ts";
 import { SessionHolder, type SessionHolderDeps } from "./session_holder.ts";
 
 export interface AgentOptions {
-  socketPath: string;
+  endpoint: AgentEndpoint;
   uid: number | null;
   idleTimeoutMs: number;
   version: string;
@@ -27,16 +28,8 @@ export interface AgentOptions {
 const READ_TIMEOUT_MS = 10_000;
 
 export async function runAgent(options: AgentOptions): Promise<void> {
-  const { socketPath } = options;
-  await ensurePrivateDir(parentDir(socketPath), options.uid);
-  await removeStaleSocket(socketPath);
-  let listener: Deno.UnixListener;
-  try {
-    listener = Deno.listen({ transport: "unix", path: socketPath });
-  } catch (error) {
-    throw new JimError("agent", `cannot listen on ${socketPath}: ${(error as Error).message}`);
-  }
-  await Deno.chmod(socketPath, 0o600);
+  const opened = await openAgentListener(options.endpoint, options.uid, answersHello);
+  const { listener, secret } = opened;
 
   const holder = new SessionHolder(options.holder);
   let stopping = false;
@@ -64,7 +57,9 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   try {
     for await (const conn of listener) {
       touch();
-      const job = serve(conn, holder, options.version, stop).finally(() => inFlight.delete(job));
+      const job = serve(conn, holder, options.version, secret, stop).finally(() =>
+        inFlight.delete(job)
+      );
       inFlight.add(job);
     }
   } catch (error) {
@@ -73,7 +68,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     stop();
     await Promise.allSettled(inFlight);
     holder.clear();
-    await removeOwnSocket(socketPath);
+    await opened.cleanup();
     for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
       Deno.removeSignalListener(signal, onSignal);
     }
@@ -84,6 +79,7 @@ async function serve(
   conn: Deno.Conn,
   holder: SessionHolder,
   version: string,
+  secret: string | null,
   stop: () => void,
 ): Promise<void> {
   try {
@@ -101,6 +97,9 @@ async function serve(
     let request: AgentRequest;
     try {
       request = parseRequest(line);
+      if (secret !== null && !secretMatches(request.auth, secret)) {
+        throw new JimError("protocol", "bad agent request: not authorised");
+      }
     } catch (error) {
       await writeLine(conn, errorResponse(error));
       return;
@@ -143,28 +142,15 @@ function handle(request: AgentRequest, holder: SessionHolder, version: string): 
   }
 }
 
-async function removeStaleSocket(path: string): Promise<void> {
+/** Whether an agent answers at the endpoint (before a new one replaces what is there). */
+async function answersHello(endpoint: AgentEndpoint): Promise<boolean> {
   try {
-    const info = await Deno.lstat(path);
-    if (!info.isSocket) {
-      throw new JimError("agent", `refusing to replace ${path}: it exists and is not a socket`);
-    }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
-  try {
-    const conn = await Deno.connect({ transport: "unix", path });
+    const { conn, auth } = await connectAgent(endpoint);
     conn.close();
-    throw new JimError("agent", "another session agent is already running");
-  } catch (error) {
-    if (error instanceof JimError) throw error;
+    return auth !== undefined || endpoint.kind === "unix";
+  } catch {
+    return false;
   }
-  await Deno.remove(path).catch(() => {});
-}
-
-async function removeOwnSocket(path: string): Promise<void> {
-  await Deno.remove(path).catch(() => {});
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -45,12 +45,15 @@ export interface ApiCall {
 }
 
 export type AgentRequest =
-  | { v: number; op: "hello" }
-  | { v: number; op: "status" }
-  | { v: number; op: "adopt"; session: SessionRecord }
-  | { v: number; op: "request"; call: ApiCall }
-  | { v: number; op: "disconnect" }
-  | { v: number; op: "shutdown" };
+  & { v: number; auth?: string }
+  & (
+    | { op: "hello" }
+    | { op: "status" }
+    | { op: "adopt"; session: SessionRecord }
+    | { op: "request"; call: ApiCall }
+    | { op: "disconnect" }
+    | { op: "shutdown" }
+  );
 
 /** What `status` reports: the session without any secret in it. */
 export interface SessionStatus {

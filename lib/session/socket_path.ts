@@ -1,5 +1,7 @@
 // Where the session agent listens, and the checks that keep that place private to the user:
-// a 0700 directory owned by the user (not a symlink) and a 0600 socket.
+// a 0700 directory owned by the user (not a symlink) and a 0600 socket. Where Unix sockets are
+// missing (Windows), the same path holds a 0600 file naming the agent's loopback port and a
+// per-start secret instead.
 
 import { JimError } from "../errors.ts";
 
@@ -7,13 +9,43 @@ export interface SocketEnv {
   get(name: string): string | undefined;
 }
 
-export function agentSocketPath(env: SocketEnv, uid: number | null): string {
+export interface AgentEndpoint {
+  /** "unix": a socket at `path`; "tcp": 127.0.0.1, port and secret in the file at `path`. */
+  kind: "unix" | "tcp";
+  path: string;
+}
+
+export function agentEndpoint(
+  env: SocketEnv,
+  uid: number | null,
+  os: typeof Deno.build.os = Deno.build.os,
+): AgentEndpoint {
+  const transport = env.get("JIM_AGENT_TRANSPORT") || (os === "windows" ? "tcp" : "unix");
+  if (transport !== "unix" && transport !== "tcp") {
+    throw new JimError("usage", "JIM_AGENT_TRANSPORT must be unix or tcp");
+  }
+  return { kind: transport, path: agentSocketPath(env, uid, os) };
+}
+
+export function agentSocketPath(
+  env: SocketEnv,
+  uid: number | null,
+  os: typeof Deno.build.os = Deno.build.os,
+): string {
   const explicit = env.get("JIM_AGENT_SOCKET");
-  if (explicit) return explicit;
+  if (explicit) return os === "windows" ? slashes(explicit) : explicit;
+  if (os === "windows") {
+    const base = env.get("LOCALAPPDATA") || env.get("TEMP") || ".";
+    return `${slashes(base).replace(/\/+$/, "")}/jim/agent.sock`;
+  }
   const runtime = env.get("XDG_RUNTIME_DIR");
   if (runtime) return `${runtime.replace(/\/+$/, "")}/jim/agent.sock`;
   const tmp = (env.get("TMPDIR") || "/tmp").replace(/\/+$/, "");
   return `${tmp}/jim-${uid ?? "user"}/agent.sock`;
+}
+
+function slashes(path: string): string {
+  return path.replace(/\\/g, "/");
 }
 
 export function parentDir(path: string): string {

@@ -1,0 +1,35 @@
+// Where the agent listens on each platform, as a pure function of the environment.
+
+import assert from "node:assert/strict";
+import { agentEndpoint, agentSocketPath } from "../lib/session/socket_path.ts";
+
+const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
+
+Deno.test("Linux and macOS: JIM_AGENT_SOCKET, then XDG_RUNTIME_DIR, then TMPDIR/jim-<uid>", () => {
+  assert.equal(agentSocketPath(env({ JIM_AGENT_SOCKET: "/x/a.sock" }), 1000, "linux"), "/x/a.sock");
+  assert.equal(
+    agentSocketPath(env({ XDG_RUNTIME_DIR: "/run/user/1000/" }), 1000, "linux"),
+    "/run/user/1000/jim/agent.sock",
+  );
+  assert.equal(
+    agentSocketPath(env({ TMPDIR: "/var/tmp/" }), 501, "darwin"),
+    "/var/tmp/jim-501/agent.sock",
+  );
+  assert.equal(agentSocketPath(env({}), 0, "linux"), "/tmp/jim-0/agent.sock");
+  assert.deepEqual(agentEndpoint(env({}), 0, "linux"), {
+    kind: "unix",
+    path: "/tmp/jim-0/agent.sock",
+  });
+});
+
+Deno.test("Windows: a port file under LOCALAPPDATA (else TEMP), forward slashes", () => {
+  assert.deepEqual(
+    agentEndpoint(env({ LOCALAPPDATA: "C:\\Users\\ada\\AppData\\Local" }), null, "windows"),
+    { kind: "tcp", path: "C:/Users/ada/AppData/Local/jim/agent.sock" },
+  );
+  assert.equal(
+    agentSocketPath(env({ TEMP: "C:\\Temp\\" }), null, "windows"),
+    "C:/Temp/jim/agent.sock",
+  );
+  assert.equal(agentEndpoint(env({ JIM_AGENT_TRANSPORT: "unix" }), null, "windows").kind, "unix");
+});
