@@ -79,11 +79,15 @@ Deno.test({
       await rig.proxy.close();
       const requests = rig.server.requests.length;
       const who = await rig.env.run(["whoami"]);
-      // Like connect below, the message names the JIM server, not the proxy that refused.
+      // The message names the proxy that refused, not just the JIM server behind it.
       assertOneLineError(
         who,
         1,
-        new RegExp(`^jim whoami: cannot reach ${reEscape(rig.server.url)}: connection refused$`),
+        new RegExp(
+          `^jim whoami: cannot reach ${reEscape(rig.server.url)} through the proxy ${
+            reEscape(rig.proxy.url)
+          }: connection refused \\(check HTTPS_PROXY and NO_PROXY\\)$`,
+        ),
       );
       assert.equal(rig.proxy.tunnels.length, seen);
       assert.equal(rig.server.requests.length, requests, "nothing may reach the server directly");
@@ -122,12 +126,14 @@ Deno.test({
         stdin: TEST_KEY,
         env: { HTTPS_PROXY: `http://127.0.0.1:${dead}` },
       });
-      // What jim says today: the refusal is reported against the JIM server's origin, with no
-      // mention of the proxy (Deno's fetch error does not say the proxy was the one refusing).
+      // Deno's error names only the target; jim adds the proxy it went through.
       assertOneLineError(
         result,
         1,
-        new RegExp(`^jim connect: cannot reach ${reEscape(rig.server.url)}: connection refused$`),
+        new RegExp(
+          `^jim connect: cannot reach ${reEscape(rig.server.url)} through the proxy ` +
+            `http://127\\.0\\.0\\.1:${dead}: connection refused \\(check HTTPS_PROXY and NO_PROXY\\)$`,
+        ),
       );
       assert.deepEqual(rig.server.requests, [], "nothing may reach the server directly");
     }),

@@ -5,6 +5,7 @@
 
 import { JimError } from "../errors.ts";
 import { redactSecrets } from "./redact.ts";
+import { proxyFor } from "./proxy_env.ts";
 
 const CA_HINT = "use --ca-cert FILE or JIM_CA_CERT";
 
@@ -29,6 +30,16 @@ export function networkError(error: unknown, url: URL): JimError {
   }
   if (/certificate|\btls\b|handshake|corrupt message|InvalidContentType/i.test(text)) {
     return fail(`TLS connection to ${host} failed (is it an HTTPS server?): ${detail(text)}`);
+  }
+  const proxy = proxyFor(url);
+  if (proxy && !/invalid HTTP|parse error|invalid (status|header)/i.test(text)) {
+    // The runtime's text names only the target; when a proxy is in the way, it is the usual
+    // suspect, so say which one.
+    return fail(
+      `cannot reach ${origin} through the proxy ${proxy}: ${
+        shortReason(text)
+      } (check HTTPS_PROXY and NO_PROXY)`,
+    );
   }
   if (/connection refused|actively refused|os error (111|61|10061)\b/i.test(text)) {
     return fail(`cannot reach ${origin}: connection refused`);
@@ -59,6 +70,17 @@ export function networkError(error: unknown, url: URL): JimError {
     );
   }
   return fail(`cannot reach ${origin}: ${detail(text)}`);
+}
+
+function shortReason(text: string): string {
+  if (/connection refused|actively refused|os error (111|61|10061)\b/i.test(text)) {
+    return "connection refused";
+  }
+  if (/dns error|failed to lookup address|name or service not known/i.test(text)) {
+    return "host name could not be resolved";
+  }
+  if (/timed out|os error (110|60|10060)\b/i.test(text)) return "connection timed out";
+  return detail(text);
 }
 
 /** The message of an error and of every cause under it, joined. */
