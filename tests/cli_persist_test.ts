@@ -161,6 +161,7 @@ Deno.test({
       await s.stopAgent();
       const again = await s.signIn();
       assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.match(again.result.stderr, /^Connected to JIM using cached credentials$/m);
       assert.equal(again.values.AuthMethod, "OAuth");
       assert.equal(await s.browserLaunches(), 1, "no browser for a silent reconnect");
       const rotated = await s.lookup();

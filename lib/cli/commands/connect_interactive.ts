@@ -57,7 +57,11 @@ export async function connectInteractive(
       instance.key,
       () => silentReconnect(deps, ctx, keyring!, instance.key, instance.base),
     );
-    if (tokens) message = "Connected to JIM using cached credentials";
+    if (tokens) {
+      message = "Connected to JIM using cached credentials";
+      // As Connect-JIM writes it to the host: the one sign that no browser will open.
+      io.err(message);
+    }
   }
   if (!tokens) tokens = await interactiveSignIn(options, deps, ctx);
 
