@@ -41,8 +41,15 @@ export async function runTestConnection(
 
 export async function testConnection(deps: Deps): Promise<TestConnectionResult> {
   const session = openSession(deps);
-  const before = await session.status();
-  if (!before.connected) {
+  // The three checks go to the agent at once, and its status (expiry after any refresh the
+  // checks caused) comes last: two round trips' wait for a script that polls this.
+  const [health, version, userinfo] = await Promise.allSettled([
+    session.call({ method: "GET", path: "/api/v1/health", anonymous: true }),
+    session.call({ method: "GET", path: "/api/v1/health/version", anonymous: true }),
+    session.call({ method: "GET", path: "/api/v1/userinfo" }),
+  ]);
+  const status = await session.status();
+  if (!status.connected) {
     return {
       Connected: false,
       Url: null,
@@ -53,33 +60,21 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
       TokenExpiresAt: null,
     };
   }
-  const result = (
-    connected: boolean,
-    serverVersion: string | null,
-    status: string,
-    message: string,
-    tokenExpiresAt: string | null,
-  ): TestConnectionResult => ({
-    Connected: connected,
-    Url: before.url,
-    AuthMethod: before.authMethod,
-    ServerVersion: serverVersion,
-    Status: status,
-    Message: message,
-    TokenExpiresAt: tokenExpiresAt,
-  });
-
-  // The three checks go to the agent at once: one round trip's wait, not three.
-  const [health, version, userinfo] = await Promise.allSettled([
-    session.call({ method: "GET", path: "/api/v1/health", anonymous: true }),
-    session.call({ method: "GET", path: "/api/v1/health/version", anonymous: true }),
-    session.call({ method: "GET", path: "/api/v1/userinfo" }),
-  ]);
-  let serverVersion = before.serverVersion;
+  let serverVersion = status.serverVersion;
   if (version.status === "fulfilled") {
     const body = version.value.body as { version?: unknown } | null;
     if (body && typeof body.version === "string") serverVersion = body.version;
   }
+  const result = (connected: boolean, state: string, message: string): TestConnectionResult => ({
+    Connected: connected,
+    Url: status.url,
+    AuthMethod: status.authMethod,
+    ServerVersion: serverVersion,
+    Status: state,
+    Message: message,
+    TokenExpiresAt: status.expiresAt,
+  });
+
   const unreachable = health.status === "rejected"
     ? health
     : version.status === "rejected"
@@ -88,37 +83,24 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
   if (unreachable) {
     return result(
       false,
-      serverVersion,
       "Unreachable",
       `The JIM server did not answer its health check: ${messageOf(unreachable.reason)}`,
-      before.expiresAt,
     );
   }
   if (userinfo.status === "rejected") {
     const error = userinfo.reason;
-    const after = await session.status().catch(() => before);
     const authFailure = error instanceof JimError &&
       (error.code === "auth_failed" || error.code === "not_connected");
-    const reason = after.refreshError ?? messageOf(error);
+    const reason = status.refreshError ?? messageOf(error);
     return result(
       false,
-      serverVersion,
       authFailure ? "Authentication failed" : "Unhealthy",
       authFailure
-        ? `${reason} Run jim connect ${before.url} to sign in again.`
+        ? `${reason} Run jim connect ${status.url} to sign in again.`
         : `The authenticated check failed: ${messageOf(error)}`,
-      after.expiresAt,
     );
   }
-
-  const after = await session.status().catch(() => before);
-  return result(
-    true,
-    serverVersion,
-    "Connected",
-    healthyMessage(after, deps.now()),
-    after.expiresAt,
-  );
+  return result(true, "Connected", healthyMessage(status, deps.now()));
 }
 
 function healthyMessage(status: SessionStatus, now: number): string {
