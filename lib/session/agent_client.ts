@@ -36,7 +36,9 @@ export class AgentClient {
   /** Sends one request; throws AgentNotRunning when no agent answers. */
   async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
     const { conn, auth } = await connectAgent(this.endpoint);
-    const limit = request.op === "request" ? CALL_TIMEOUT_MS : CONTROL_TIMEOUT_MS;
+    const limit = request.op === "request" || request.op === "batch"
+      ? CALL_TIMEOUT_MS
+      : CONTROL_TIMEOUT_MS;
     // AbortSignal.timeout rather than setTimeout: the first setTimeout in a process loads
     // Deno's Node-compatible timers, about 4 ms on every command.
     const deadline = AbortSignal.timeout(limit);

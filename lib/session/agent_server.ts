@@ -132,6 +132,8 @@ function handle(request: AgentRequest, holder: SessionHolder, version: string): 
       return Promise.resolve(holder.status());
     case "request":
       return holder.call(request.call);
+    case "batch":
+      return holder.batch(request.calls);
     case "disconnect": {
       const status = holder.status();
       holder.clear();

@@ -51,6 +51,7 @@ export type AgentRequest =
     | { op: "status" }
     | { op: "adopt"; session: SessionRecord }
     | { op: "request"; call: ApiCall }
+    | { op: "batch"; calls: ApiCall[] }
     | { op: "disconnect" }
     | { op: "shutdown" }
   );
@@ -87,6 +88,17 @@ export const DISCONNECTED: Omit<SessionStatus, "agentPid"> = {
   identity: null,
 };
 
+/** One call's outcome in a batch: its result, or the error it would have thrown. */
+export type BatchOutcome =
+  | { ok: true; result: ApiResult }
+  | { ok: false; error: { code: ErrorCode; message: string; status?: number } };
+
+/** A batch's answer: every call's outcome, then the session's status once they are done. */
+export interface BatchResult {
+  outcomes: BatchOutcome[];
+  status: SessionStatus;
+}
+
 export interface ApiResult {
   status: number;
   statusText: string;
@@ -103,7 +115,8 @@ export type AgentResponse =
     error: { code: ErrorCode; message: string; status?: number; trace?: string[] };
   };
 
-const OPS = new Set(["hello", "status", "adopt", "request", "disconnect", "shutdown"]);
+const OPS = new Set(["hello", "status", "adopt", "request", "batch", "disconnect", "shutdown"]);
+export const MAX_BATCH_CALLS = 16;
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
 export function parseRequest(line: string): AgentRequest {
@@ -124,6 +137,15 @@ export function parseRequest(line: string): AgentRequest {
   if (typeof value.op !== "string" || !OPS.has(value.op)) throw bad("unknown operation");
   if (value.op === "adopt") checkSession(value.session);
   if (value.op === "request") checkCall(value.call);
+  if (value.op === "batch") {
+    if (!Array.isArray(value.calls) || value.calls.length === 0) {
+      throw bad("batch needs a non-empty list of calls");
+    }
+    if (value.calls.length > MAX_BATCH_CALLS) {
+      throw bad(`batch takes at most ${MAX_BATCH_CALLS} calls`);
+    }
+    value.calls.forEach(checkCall);
+  }
   return value as unknown as AgentRequest;
 }
 

@@ -2,7 +2,14 @@
 // API calls made on the session's behalf. Nothing here touches the socket.
 
 import { JimError } from "../errors.ts";
-import type { ApiCall, ApiResult, SessionRecord, SessionStatus } from "./protocol.ts";
+import type {
+  ApiCall,
+  ApiResult,
+  BatchOutcome,
+  BatchResult,
+  SessionRecord,
+  SessionStatus,
+} from "./protocol.ts";
 import { DISCONNECTED, previewApiKey } from "./protocol.ts";
 import { TokenKeeper, type Tokens } from "./token_keeper.ts";
 
@@ -99,6 +106,19 @@ export class SessionHolder {
     }
     const credentials: Credentials = call.anonymous ? { kind: "none" } : this.#credentials(session);
     return this.#deps.perform(session, credentials, call);
+  }
+
+  /** Runs the calls at once; the status is taken after, so it shows any refresh they caused. */
+  async batch(calls: ApiCall[]): Promise<BatchResult> {
+    const settled = await Promise.allSettled(calls.map((call) => this.call(call)));
+    const outcomes = settled.map((outcome): BatchOutcome => {
+      if (outcome.status === "fulfilled") return { ok: true, result: outcome.value };
+      const error = outcome.reason;
+      return error instanceof JimError
+        ? { ok: false, error: { code: error.code, message: error.message, status: error.status } }
+        : { ok: false, error: { code: "agent", message: String(error) } };
+    });
+    return { outcomes, status: this.status() };
   }
 
   #credentials(session: SessionRecord): Credentials {

@@ -9,6 +9,7 @@ import { AgentNotRunning } from "./agent_client.ts";
 import {
   type ApiCall,
   type ApiResult,
+  type BatchResult,
   DISCONNECTED,
   previewApiKey,
   type SessionStatus,
@@ -20,7 +21,16 @@ export interface SessionPort {
   status(): Promise<SessionStatus>;
   /** Throws JimError("not_connected") when there is no session. */
   call(call: ApiCall): Promise<ApiResult>;
+  /** The calls at once, then the status: one round trip to the agent. */
+  batch(calls: ApiCall[]): Promise<Batch>;
 }
+
+export interface Batch {
+  outcomes: PromiseSettledResult<ApiResult>[];
+  status: SessionStatus;
+}
+
+const notConnected = () => new JimError("not_connected", "You are not connected to JIM.");
 
 export function statelessCredentials(env: Deps["env"]): { url: string; apiKey: string } | null {
   const url = env.get("JIM_URL");
@@ -50,11 +60,31 @@ function agentSession(deps: Deps): SessionPort {
         const traced = deps.trace ? { ...call, trace: true } : call;
         return await deps.agent.send({ op: "request", call: traced }, deps.trace) as ApiResult;
       } catch (error) {
-        if (error instanceof AgentNotRunning) {
-          throw new JimError("not_connected", "You are not connected to JIM.");
-        }
+        if (error instanceof AgentNotRunning) throw notConnected();
         throw error;
       }
+    },
+    async batch(calls) {
+      const traced = deps.trace ? calls.map((call) => ({ ...call, trace: true })) : calls;
+      let answer: BatchResult;
+      try {
+        answer = await deps.agent.send({ op: "batch", calls: traced }) as BatchResult;
+      } catch (error) {
+        if (!(error instanceof AgentNotRunning)) throw error;
+        return {
+          outcomes: calls.map(() => ({ status: "rejected", reason: notConnected() })),
+          status: { ...DISCONNECTED, agentPid: 0 },
+        };
+      }
+      const outcomes = answer.outcomes.map((outcome): PromiseSettledResult<ApiResult> => {
+        if (outcome.ok) {
+          for (const line of outcome.result.trace ?? []) deps.trace?.(line);
+          return { status: "fulfilled", value: outcome.result };
+        }
+        const { code, message, status } = outcome.error;
+        return { status: "rejected", reason: new JimError(code, message, { status }) };
+      });
+      return { outcomes, status: answer.status };
     },
   };
 }
@@ -94,6 +124,10 @@ function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): S
         call,
         { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
       );
+    },
+    async batch(calls) {
+      const outcomes = await Promise.allSettled(calls.map((call) => this.call(call)));
+      return { outcomes, status: await this.status() };
     },
   };
 }

@@ -41,14 +41,14 @@ export async function runTestConnection(
 
 export async function testConnection(deps: Deps): Promise<TestConnectionResult> {
   const session = openSession(deps);
-  // The three checks go to the agent at once, and its status (expiry after any refresh the
-  // checks caused) comes last: two round trips' wait for a script that polls this.
-  const [health, version, userinfo] = await Promise.allSettled([
-    session.call({ method: "GET", path: "/api/v1/health", anonymous: true }),
-    session.call({ method: "GET", path: "/api/v1/health/version", anonymous: true }),
-    session.call({ method: "GET", path: "/api/v1/userinfo" }),
+  // The three checks and then the status (expiry after any refresh the checks caused) in one
+  // round trip to the agent: scripts poll this.
+  const { outcomes, status } = await session.batch([
+    { method: "GET", path: "/api/v1/health", anonymous: true },
+    { method: "GET", path: "/api/v1/health/version", anonymous: true },
+    { method: "GET", path: "/api/v1/userinfo" },
   ]);
-  const status = await session.status();
+  const [health, version, userinfo] = outcomes;
   if (!status.connected) {
     return {
       Connected: false,
