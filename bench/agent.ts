@@ -13,7 +13,7 @@ export class AgentTracker {
 
   constructor(env: JimEnv) {
     this.#env = env;
-    this.client = new AgentClient({ kind: "unix", path: env.socketPath });
+    this.client = new AgentClient({ kind: "unix", path: env.socketPath, uid: Deno.uid() });
   }
 
   /** Asks the running agent for its pid (the `hello` operation) and remembers it. */

@@ -1,5 +1,5 @@
-// The one dependencies object: built once in main.ts, passed down, replaced field by field in
-// tests. lib/ reaches the outside world only through it.
+// The one dependencies object: built once per command in lib/cli/run.ts, passed down, and
+// replaced field by field in tests. Commands reach the outside world through it.
 
 import type { Io } from "./cli/io.ts";
 import type { AgentClient } from "./session/agent_client.ts";
@@ -18,7 +18,8 @@ export interface Deps {
   agent: AgentClient;
   /** Starts a session agent in the background and returns once it listens. */
   startAgent(): Promise<void>;
-  readFile(path: string): Promise<string>;
+  /** Reads a file as text, refusing one larger than `limit` bytes. */
+  readFile(path: string, limit: number): Promise<string>;
   /** --verbose: one line per HTTP step, already redacted. */
   trace?: (line: string) => void;
   /** The PEM CA from --ca-cert / JIM_CA_CERT, handed to the agent with the session. */

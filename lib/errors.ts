@@ -1,5 +1,8 @@
 // Typed errors for everything below main.ts. lib/ never exits the process: it throws a
-// JimError with a code, and main.ts alone turns the code into an exit status and one line.
+// JimError with a code, and the command runner alone turns the code into an exit status and
+// one line.
+
+import { oneLineText } from "./text.ts";
 
 export type ErrorCode =
   | "usage" // bad flags or arguments (exit 2)
@@ -45,13 +48,10 @@ export function exitCodeFor(error: unknown): number {
   return EXIT_FAILED;
 }
 
-/** One line, no stack: what the user sees for an error that escaped a command. */
+/** One line, no stack, no control characters (a message may quote a server or the agent). */
 export function describeError(error: unknown): string {
-  if (error instanceof JimError) return oneLine(error.message);
-  if (error instanceof Error) return oneLine(`unexpected error: ${error.message}`);
-  return oneLine(`unexpected error: ${String(error)}`);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, " ").trim();
+  const text = error instanceof JimError
+    ? error.message
+    : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+  return oneLineText(text, 1000);
 }

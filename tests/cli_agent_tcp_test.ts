@@ -59,14 +59,14 @@ Deno.test("tcp transport: a request without the secret, or with a wrong one, is 
     async ({ env, jim, connect }) => {
       await connect();
       const { port, secret } = JSON.parse(await Deno.readTextFile(env.socketPath));
-      const none = await exchange(port, '{"v":1,"op":"status"}\n');
+      const none = await exchange(port, '{"v":2,"op":"status"}\n');
       assert.equal(none.ok, false);
       assert.match((none.error as { message: string }).message, /not authorised/);
-      const wrong = await exchange(port, `{"v":1,"op":"status","auth":"${"0".repeat(64)}"}\n`);
+      const wrong = await exchange(port, `{"v":2,"op":"status","auth":"${"0".repeat(64)}"}\n`);
       assert.equal(wrong.ok, false);
-      const shutdown = await exchange(port, '{"v":1,"op":"shutdown"}\n');
+      const shutdown = await exchange(port, '{"v":2,"op":"shutdown"}\n');
       assert.equal(shutdown.ok, false, "no shutdown without the secret");
-      const right = await exchange(port, `{"v":1,"op":"status","auth":"${secret}"}\n`);
+      const right = await exchange(port, `{"v":2,"op":"status","auth":"${secret}"}\n`);
       assert.equal(right.ok, true);
       assert.ok(!JSON.stringify(right).includes(TEST_KEY));
       assert.equal((await jim(["whoami"])).code, 0);
@@ -81,7 +81,7 @@ Deno.test("tcp transport: a stale port file (agent killed) means not connected, 
     async ({ env, jim, connect }) => {
       await connect();
       const { port, secret } = JSON.parse(await Deno.readTextFile(env.socketPath));
-      const hello = await exchange(port, `{"v":1,"op":"hello","auth":"${secret}"}\n`);
+      const hello = await exchange(port, `{"v":2,"op":"hello","auth":"${secret}"}\n`);
       Deno.kill((hello.result as { pid: number }).pid, "SIGKILL");
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline) {

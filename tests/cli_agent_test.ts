@@ -40,10 +40,10 @@ Deno.test("malformed and oversized messages get an error response and the agent 
     const encode = (text: string) => new TextEncoder().encode(text);
     const cases = [
       "this is not json\n",
-      '{"v":1,"op":"launch-missiles"}\n',
+      '{"v":2,"op":"launch-missiles"}\n',
       '{"v":99,"op":"status"}\n',
-      '{"v":1,"op":"request","call":{"method":"GET","path":"no-slash"}}\n',
-      '{"v":1,"op":"adopt","session":{"url":1}}\n',
+      '{"v":2,"op":"request","call":{"method":"GET","path":"no-slash"}}\n',
+      '{"v":2,"op":"adopt","session":{"url":1}}\n',
       "[1,2,3]\n",
     ];
     for (const message of cases) {
@@ -68,7 +68,7 @@ Deno.test("the agent's status over the socket carries no secret", async () => {
     await connect();
     const status = await rawExchange(
       env.socketPath,
-      new TextEncoder().encode('{"v":1,"op":"status"}\n'),
+      new TextEncoder().encode('{"v":2,"op":"status"}\n'),
     );
     assert.ok(!status.includes(TEST_KEY));
     assert.equal(JSON.parse(status).result.connected, true);
@@ -79,7 +79,7 @@ Deno.test("a killed agent means not connected, with no hang", async () => {
   await withCli(async ({ env, jim, connect }) => {
     await connect();
     const hello = JSON.parse(
-      await rawExchange(env.socketPath, new TextEncoder().encode('{"v":1,"op":"hello"}\n')),
+      await rawExchange(env.socketPath, new TextEncoder().encode('{"v":2,"op":"hello"}\n')),
     );
     Deno.kill(hello.result.pid, "SIGKILL");
     // The socket file is left behind, stale.
@@ -192,3 +192,35 @@ async function waitFor(check: () => Promise<boolean>, limitMs = 10_000): Promise
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+Deno.test("a fake agent in a directory another user could write is never sent credentials", async () => {
+  await withCli(async ({ server, env, jim }) => {
+    const shared = `${env.dir}/shared`;
+    await Deno.mkdir(shared, { mode: 0o777 });
+    await Deno.chmod(shared, 0o777);
+    const socket = `${shared}/agent.sock`;
+    const received: string[] = [];
+    const fake = Deno.listen({ transport: "unix", path: socket });
+    const serving = (async () => {
+      for await (const conn of fake) {
+        const buffer = new Uint8Array(65536);
+        const n = await conn.read(buffer).catch(() => null);
+        if (n) received.push(new TextDecoder().decode(buffer.subarray(0, n)));
+        await conn.write(new TextEncoder().encode('{"v":2,"ok":true,"result":{"protocol":2}}\n'))
+          .catch(() => {});
+        conn.close();
+      }
+    })();
+    try {
+      const result = await jim(["connect", server.url, "--api-key-stdin"], {
+        stdin: TEST_KEY,
+        env: { JIM_AGENT_SOCKET: socket },
+      });
+      assertOneLineError(result, 1, /refusing the session directory .*shared: its mode is 777/);
+      assert.deepEqual(received, [], "nothing reached the fake agent");
+    } finally {
+      fake.close();
+      await serving.catch(() => {});
+    }
+  });
+});

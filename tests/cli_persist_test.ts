@@ -107,7 +107,7 @@ async function withStage(
         null
       );
       if (!conn) return;
-      await conn.write(new TextEncoder().encode('{"v":1,"op":"shutdown"}\n'));
+      await conn.write(new TextEncoder().encode('{"v":2,"op":"shutdown"}\n'));
       await conn.read(new Uint8Array(4096)).catch(() => null);
       conn.close();
       await eventually(async () =>

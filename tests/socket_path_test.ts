@@ -19,17 +19,26 @@ Deno.test("Linux and macOS: JIM_AGENT_SOCKET, then XDG_RUNTIME_DIR, then TMPDIR/
   assert.deepEqual(agentEndpoint(env({}), 0, "linux"), {
     kind: "unix",
     path: "/tmp/jim-0/agent.sock",
+    uid: 0,
   });
 });
 
 Deno.test("Windows: a port file under LOCALAPPDATA (else TEMP), forward slashes", () => {
   assert.deepEqual(
     agentEndpoint(env({ LOCALAPPDATA: "C:\\Users\\ada\\AppData\\Local" }), null, "windows"),
-    { kind: "tcp", path: "C:/Users/ada/AppData/Local/jim/agent.sock" },
+    { kind: "tcp", path: "C:/Users/ada/AppData/Local/jim/agent.sock", uid: null },
   );
   assert.equal(
     agentSocketPath(env({ TEMP: "C:\\Temp\\" }), null, "windows"),
     "C:/Temp/jim/agent.sock",
   );
   assert.equal(agentEndpoint(env({ JIM_AGENT_TRANSPORT: "unix" }), null, "windows").kind, "unix");
+});
+
+Deno.test("a socket path too long for a Unix socket is a usage error naming the variables", () => {
+  const long = `/tmp/${"d".repeat(120)}`;
+  assert.throws(
+    () => agentEndpoint(env({ XDG_RUNTIME_DIR: long }), 0, "linux"),
+    /too long for a Unix socket .*JIM_AGENT_SOCKET or XDG_RUNTIME_DIR/,
+  );
 });

@@ -2,13 +2,16 @@
 // (--ca-cert FILE or JIM_CA_CERT).
 
 import { usageError } from "../errors.ts";
+import { readFileBounded } from "../read_file.ts";
 
+// A CA bundle of a few hundred certificates is well under this.
+const MAX_CA_BYTES = 4 * 1024 * 1024;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 
 export async function readCaCert(path: string, source: string): Promise<string> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readFileBounded(path, MAX_CA_BYTES);
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound
       ? "no such file"

@@ -19,6 +19,10 @@ export function parseInstanceUrl(input: string): InstanceUrl {
   if (hasSpaceOrControl(text)) {
     throw usageError("the JIM URL contains whitespace or control characters");
   }
+  if (text.startsWith("jim_ak_")) {
+    // Never echo a key into a terminal or a CI log, even when the arguments were swapped.
+    throw usageError("the JIM URL looks like an API key; check the order of the arguments");
+  }
   let url: URL;
   try {
     url = new URL(text);
@@ -48,6 +52,12 @@ export function parseInstanceUrl(input: string): InstanceUrl {
   const port = url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80";
   const key = `${url.protocol}//${url.hostname}:${port}`.toLowerCase();
   return { base, key, loopback: isLoopbackHost(url.hostname), secure: url.protocol === "https:" };
+}
+
+/** The warning for credentials over plain http:// to another machine, or null. */
+export function plainHttpWarning(instance: InstanceUrl): string | null {
+  if (instance.secure || instance.loopback) return null;
+  return `Warning: ${instance.base} uses plain http://; credentials will cross the network unencrypted. Use https://.`;
 }
 
 export function isLoopbackHost(hostname: string): boolean {

@@ -8,14 +8,11 @@ import { VERSION } from "../version.ts";
 
 export interface CallTarget {
   url: string;
-  caCertPem?: string;
 }
 
 export interface CallOptions {
   fetch?: typeof fetch;
   timeoutMs: number;
-  /** The HTTP client carrying a custom CA, when one is configured. */
-  httpClient?: Deno.HttpClient;
 }
 
 export async function performCall(
@@ -29,7 +26,6 @@ export async function performCall(
     credentials,
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
-    client: options.httpClient,
     userAgent: `jim/${VERSION}`,
   });
   if (call.paginate) {
@@ -46,13 +42,4 @@ export async function performCall(
     headers: response.headers,
     body: response.body,
   };
-}
-
-/** JIM_HTTP_TIMEOUT seconds (default 30), validated. */
-export function httpTimeoutMs(env: { get(name: string): string | undefined }): number {
-  const raw = env.get("JIM_HTTP_TIMEOUT");
-  if (raw === undefined || raw === "") return 30_000;
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) return 30_000;
-  return Math.round(seconds * 1000);
 }

@@ -1,8 +1,10 @@
 // Text from outside (IdP error descriptions, transport errors) made safe for one terminal line:
-// printable ASCII only, clipped, so a hostile or chatty server cannot paint the user's terminal.
+// no control or bidi characters, clipped, so a hostile or chatty server cannot paint the user's
+// terminal.
 
-export { oneLineText as printable } from "../text.ts";
 import { oneLineText as printable } from "../text.ts";
+
+export { printable };
 
 /** An error's message, plus its cause's when the outer one is generic ("fetch failed"). */
 export function errorReason(error: unknown): string {

@@ -7,13 +7,17 @@ export async function refreshSession(
   context: unknown,
   refreshToken: string,
   instanceUrl: string,
-  httpClient?: Deno.HttpClient,
+  transport: { httpClient?: Deno.HttpClient; timeoutMs: number },
 ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }> {
   const ctx = parseOidcContext(context);
-  const transport = httpClient
-    ? { fetch: (url: string, init: RequestInit) => fetch(url, { ...init, client: httpClient }) }
-    : {};
-  const tokens = await refreshTokens(ctx, refreshToken, { transport, instanceUrl });
+  const { httpClient } = transport;
+  const fetchFn = httpClient
+    ? (url: string, init: RequestInit) => fetch(url, { ...init, client: httpClient })
+    : undefined;
+  const tokens = await refreshTokens(ctx, refreshToken, {
+    transport: { fetch: fetchFn, timeoutMs: transport.timeoutMs },
+    instanceUrl,
+  });
   return {
     accessToken: tokens.accessToken,
     refreshToken: tokens.refreshToken,

@@ -1,6 +1,8 @@
 // Output formatting: an object as an aligned `Name : Value` list, a list of objects as a table,
 // or JSON. Booleans print as True/False and null as empty, as PowerShell's formatters do.
 
+import { oneLineText } from "../text.ts";
+
 export type Row = Record<string, unknown>;
 
 export function formatValue(value: unknown): string {
@@ -17,7 +19,9 @@ export function formatList(row: Row): string {
   const names = Object.keys(row);
   if (names.length === 0) return "";
   const width = Math.max(...names.map((name) => name.length));
-  return names.map((name) => `${name.padEnd(width)} : ${formatValue(row[name])}`.trimEnd())
+  return names.map((name) =>
+    `${name.padEnd(width)} : ${oneLineText(formatValue(row[name]), 2000)}`.trimEnd()
+  )
     .join("\n");
 }
 
@@ -60,6 +64,7 @@ function scalarColumns(rows: Row[]): string[] {
   return cols;
 }
 
+/** A cell shows server data: one line, no control characters, no terminal escapes. */
 function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, " ");
+  return oneLineText(text, 200);
 }

@@ -1,5 +1,6 @@
 // Streams with a purpose: data to `out`, notices, warnings and progress to `err`.
 
+import { usageError } from "../errors.ts";
 import { readStreamBytes } from "../stream_bytes.ts";
 
 export interface Io {
@@ -7,53 +8,36 @@ export interface Io {
   out(text: string): void;
   /** Writes a notice, warning or progress line to stderr; a trailing newline is added. */
   err(text: string): void;
-  readonly stdoutIsTTY: boolean;
-  readonly stdinIsTTY: boolean;
-  /** Colour only on a TTY and never with NO_COLOR. */
-  readonly color: boolean;
-  /** Reads all of standard input as text (for --api-key-stdin and --data -). */
-  readStdin(): Promise<string>;
+  /** Reads all of standard input as text, refusing more than `limit` bytes. */
+  readStdin(limit: number, what: string): Promise<string>;
 }
 
-const MAX_STDIN_BYTES = 16 * 1024 * 1024;
-
-export function denoIo(env: { get(name: string): string | undefined }): Io {
+export function denoIo(): Io {
   const encoder = new TextEncoder();
+  let closed = false;
   const write = (stream: typeof Deno.stdout, text: string) => {
-    stream.writeSync(encoder.encode(text.endsWith("\n") ? text : `${text}\n`));
+    if (closed) return;
+    try {
+      stream.writeSync(encoder.encode(text.endsWith("\n") ? text : `${text}\n`));
+    } catch (error) {
+      // `jim ... | head` closes the pipe early: that reader has all it wanted.
+      if (error instanceof Deno.errors.BrokenPipe) closed = true;
+      else throw error;
+    }
   };
-  const stdoutIsTTY = Deno.stdout.isTerminal();
   return {
     out: (text) => write(Deno.stdout, text),
     err: (text) => write(Deno.stderr, text),
-    stdoutIsTTY,
-    stdinIsTTY: Deno.stdin.isTerminal(),
-    color: stdoutIsTTY && (env.get("NO_COLOR") ?? "") === "",
-    readStdin: () => readAll(Deno.stdin.readable, MAX_STDIN_BYTES),
-  };
-}
-
-export async function readAll(stream: ReadableStream<Uint8Array>, limit: number): Promise<string> {
-  const bytes = await readStreamBytes(
-    stream,
-    limit,
-    () => new Error(`standard input is larger than ${limit} bytes`),
-  );
-  return new TextDecoder().decode(bytes);
-}
-
-/** An Io that captures what a command writes, for tests of run steps. */
-export function captureIo(stdin = ""): Io & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return {
-    stdout,
-    stderr,
-    out: (text) => stdout.push(text),
-    err: (text) => stderr.push(text),
-    stdoutIsTTY: false,
-    stdinIsTTY: false,
-    color: false,
-    readStdin: () => Promise.resolve(stdin),
+    readStdin: async (limit, what) => {
+      if (Deno.stdin.isTerminal()) {
+        write(Deno.stderr, `Reading ${what} from standard input; finish with Ctrl-D.`);
+      }
+      const bytes = await readStreamBytes(
+        Deno.stdin.readable,
+        limit,
+        () => usageError(`${what} on standard input is larger than ${limit} bytes`),
+      );
+      return new TextDecoder().decode(bytes);
+    },
   };
 }

@@ -9,6 +9,8 @@ import { VERSION } from "../version.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { AgentClient } from "../session/agent_client.ts";
 import { agentEndpoint, currentUid } from "../session/socket_path.ts";
+import { httpTimeoutMs, idleTimeoutMs } from "../settings.ts";
+import { readFileBounded } from "../read_file.ts";
 
 const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
 
@@ -33,6 +35,18 @@ async function main(argv: string[], io: Io): Promise<number> {
   if (invocation.kind === "help") return help(io, invocation.topic);
   const command = invocation.command;
   if (command.values.help) return help(io, command.def.name);
+  if (command.def.name === "completion") {
+    // Needs no session, network or settings: a bad JIM_CA_CERT must not break a shell's rc file.
+    const { runCompletion } = await load<typeof import("./commands/completion.ts")>(
+      "./commands/completion.ts",
+    );
+    try {
+      return await runCompletion(String(command.values.shell ?? ""), io);
+    } catch (error) {
+      io.err(`${command.display}: ${describeError(error)}`);
+      return exitCodeFor(error);
+    }
+  }
   try {
     return await dispatch(command, await buildDeps(io, command));
   } catch (error) {
@@ -79,12 +93,6 @@ async function dispatch(command: ParsedCommand, deps: Deps): Promise<number> {
         "./commands/api.ts",
       );
       return runApi(parseApi(command), deps);
-    }
-    case "completion": {
-      const { runCompletion } = await load<typeof import("./commands/completion.ts")>(
-        "./commands/completion.ts",
-      );
-      return runCompletion(String(command.values.shell ?? ""), deps.io);
     }
     default:
       throw new JimError("usage", `unknown command '${command.def.name}'`);
@@ -151,17 +159,21 @@ async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
     caCertPem,
     agent: new AgentClient(agentEndpoint(env, currentUid())),
     startAgent: async () => {
+      // The agent reads these too; a bad value is the user's to hear about here, not a silent
+      // agent that exits at start.
+      idleTimeoutMs(env);
+      httpTimeoutMs(env);
       const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
         "../session/agent_spawn.ts",
       );
       await startAgentProcess();
     },
-    readFile: (path) => Deno.readTextFile(path),
+    readFile: (path, limit) => readFileBounded(path, limit),
   };
 }
 
 export async function runCli(argv: string[]): Promise<number> {
-  const io = denoIo({ get: (name) => Deno.env.get(name) });
+  const io = denoIo();
   try {
     return await main(argv, io);
   } catch (error) {

@@ -4,12 +4,13 @@
 import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
 import { AgentNotRunning } from "./agent_client.ts";
-import { PROTOCOL_VERSION, type SessionRecord, type SessionStatus } from "./protocol.ts";
+import { asStatus, PROTOCOL_VERSION, type SessionRecord, type SessionStatus } from "./protocol.ts";
+import { VERSION } from "../version.ts";
 
 export async function adoptSession(deps: Deps, record: SessionRecord): Promise<SessionStatus> {
   await ensureAgent(deps);
   try {
-    return await deps.agent.send({ op: "adopt", session: record }) as SessionStatus;
+    return asStatus(await deps.agent.send({ op: "adopt", session: record }));
   } catch (error) {
     if (error instanceof AgentNotRunning) {
       throw new JimError("agent", "the session agent stopped before it took the session");
@@ -20,7 +21,9 @@ export async function adoptSession(deps: Deps, record: SessionRecord): Promise<S
 
 async function ensureAgent(deps: Deps): Promise<void> {
   const hello = await deps.agent.hello();
-  if (hello && hello.protocol === PROTOCOL_VERSION) return;
+  // An agent of another jim version is replaced even when it speaks this protocol: it would
+  // keep serving with that version's code until its idle timeout.
+  if (hello && hello.protocol === PROTOCOL_VERSION && hello.version === VERSION) return;
   if (hello) {
     // An agent from another jim version: replace it rather than speak a protocol it lacks.
     await deps.agent.send({ op: "shutdown" }).catch(() => {});

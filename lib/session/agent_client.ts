@@ -1,5 +1,6 @@
 // Talks to the session agent over its socket: one request, one response, bounded in time.
-// A missing socket or a dead agent means "not connected", never a hang.
+// A missing socket or a dead agent means "not connected"; a hung one is given up on after a
+// bound that depends on the operation.
 
 import { JimError } from "../errors.ts";
 import { readLine, writeLine } from "./framing.ts";
@@ -7,6 +8,7 @@ import { AgentNotRunning, connectAgent } from "./agent_transport.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
 import {
   type AgentRequest,
+  MAX_REQUEST_BYTES,
   MAX_RESPONSE_BYTES,
   parseResponse,
   PROTOCOL_VERSION,
@@ -20,6 +22,9 @@ export { AgentNotRunning };
 const CONTROL_TIMEOUT_MS = 15_000;
 // An API call may wait out rate limiting (up to 5 Retry-After waits of 60 s) and timeouts.
 const CALL_TIMEOUT_MS = 10 * 60_000;
+// A batch is health checks: a script polling test-connection must not wait minutes on a hung
+// agent.
+const BATCH_TIMEOUT_MS = 2 * 60_000;
 
 export class AgentClient {
   readonly endpoint: AgentEndpoint;
@@ -35,9 +40,20 @@ export class AgentClient {
 
   /** Sends one request; throws AgentNotRunning when no agent answers. */
   async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
+    const size = new TextEncoder().encode(JSON.stringify(request)).length;
+    if (size > MAX_REQUEST_BYTES - 1024) {
+      throw new JimError(
+        "usage",
+        `the request is too large for the session agent (${size} bytes; at most ${
+          MAX_REQUEST_BYTES - 1024
+        })`,
+      );
+    }
     const { conn, auth } = await connectAgent(this.endpoint);
-    const limit = request.op === "request" || request.op === "batch"
+    const limit = request.op === "request"
       ? CALL_TIMEOUT_MS
+      : request.op === "batch"
+      ? BATCH_TIMEOUT_MS
       : CONTROL_TIMEOUT_MS;
     // AbortSignal.timeout rather than setTimeout: the first setTimeout in a process loads
     // Deno's Node-compatible timers, about 4 ms on every command.

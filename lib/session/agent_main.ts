@@ -1,29 +1,30 @@
 // The agent process's entry (`jim __agent`): reads its settings from the environment, reports
 // readiness on stdout as one JSON line, then serves until disconnect or the idle timeout.
+// Per-session settings (HTTP timeout, credential store, CA) come with each adopted session.
 
 import { describeError } from "../errors.ts";
-import { httpTimeoutMs, performCall } from "../api/perform_call.ts";
+import { performCall } from "../api/perform_call.ts";
 import { tracedFetch } from "../api/traced_fetch.ts";
+import { caHttpClient } from "../api/ca_cert.ts";
+import { httpTimeoutMs, idleTimeoutMs } from "../settings.ts";
 import { VERSION } from "../version.ts";
 import { runAgent } from "./agent_server.ts";
 import { agentEndpoint, currentUid } from "./socket_path.ts";
 
-const DEFAULT_IDLE_SECONDS = 8 * 3600;
-
 export async function agentMain(): Promise<number> {
   const env = Deno.env;
   const uid = currentUid();
-  const timeoutMs = httpTimeoutMs(env);
   const report = (value: unknown) => {
     try {
       Deno.stdout.writeSync(new TextEncoder().encode(`${JSON.stringify(value)}\n`));
     } catch { /* the parent stopped listening */ }
   };
   try {
+    const defaultTimeoutMs = httpTimeoutMs(env);
     await runAgent({
       endpoint: agentEndpoint(env, uid),
       uid,
-      idleTimeoutMs: idleTimeoutSeconds(env.get("JIM_AGENT_IDLE_TIMEOUT")) * 1000,
+      idleTimeoutMs: idleTimeoutMs(env),
       version: VERSION,
       holder: {
         now: Date.now,
@@ -35,7 +36,7 @@ export async function agentMain(): Promise<number> {
           });
           try {
             const result = await performCall(session, credentials, call, {
-              timeoutMs,
+              timeoutMs: session.httpTimeoutMs ?? defaultTimeoutMs,
               fetch: fetchFn,
             });
             return call.trace ? { ...result, trace } : result;
@@ -46,16 +47,14 @@ export async function agentMain(): Promise<number> {
         },
         refresh: async (session, refreshToken) => {
           const { refreshSession } = await import("../auth/session_refresh.ts");
-          return refreshSession(
-            session.oauth?.context,
-            refreshToken,
-            session.url,
-            caClient(session.caCertPem),
-          );
+          return refreshSession(session.oauth?.context, refreshToken, session.url, {
+            httpClient: caClient(session.caCertPem),
+            timeoutMs: session.httpTimeoutMs ?? defaultTimeoutMs,
+          });
         },
-        storeRefreshToken: async (key, refreshToken) => {
+        storeRefreshToken: async (session, refreshToken) => {
           const { storeRefreshToken } = await import("./stored_sign_in.ts");
-          await storeRefreshToken(key, refreshToken);
+          await storeRefreshToken(session.key, refreshToken, session.keyring);
         },
       },
       onReady: () => {
@@ -72,19 +71,14 @@ export async function agentMain(): Promise<number> {
   }
 }
 
-export function idleTimeoutSeconds(raw: string | undefined): number {
-  if (raw === undefined || raw === "") return DEFAULT_IDLE_SECONDS;
-  const seconds = Number(raw);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_IDLE_SECONDS;
-}
-
 const caClients = new Map<string, Deno.HttpClient>();
 
+/** One HTTP client per distinct CA, kept for the agent's life. */
 function caClient(pem: string | undefined): Deno.HttpClient | undefined {
   if (!pem) return undefined;
   let client = caClients.get(pem);
   if (!client) {
-    client = Deno.createHttpClient({ caCerts: [pem] });
+    client = caHttpClient(pem, "the session's CA certificate");
     caClients.set(pem, client);
   }
   return client;

@@ -34,6 +34,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const holder = new SessionHolder(options.holder);
   let stopping = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let removed: Promise<void> | null = null;
   const stop = () => {
     if (stopping) return;
     stopping = true;
@@ -41,6 +42,8 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     try {
       listener.close();
     } catch { /* already closed */ }
+    // Give up the path now, not after in-flight calls finish: a new agent may start meanwhile.
+    removed = opened.cleanup();
   };
   const touch = () => {
     clearTimeout(idleTimer);
@@ -68,7 +71,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     stop();
     await Promise.allSettled(inFlight);
     holder.clear();
-    await opened.cleanup();
+    await (removed ?? opened.cleanup());
     for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
       Deno.removeSignalListener(signal, onSignal);
     }

@@ -35,6 +35,8 @@ export async function startAgentProcess(): Promise<void> {
     child = new Deno.Command(command, {
       args,
       detached: true,
+      // The agent outlives this command: it must not pin the directory it was started in.
+      cwd: "/",
       stdin: "null",
       stdout: "piped",
       stderr: "null",
@@ -53,12 +55,20 @@ export async function startAgentProcess(): Promise<void> {
     );
   });
   try {
-    const first = await Promise.race([firstLine(reader), timeout]);
+    const first = await Promise.race([firstLine(reader), timeout]).catch((error) => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      throw error;
+    });
     let report: { ready?: boolean; error?: string } = {};
     try {
       report = JSON.parse(first ?? "{}");
     } catch { /* reported below */ }
     if (!report.ready) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
       const status = first === null ? await child.status : null;
       throw new JimError(
         "agent",

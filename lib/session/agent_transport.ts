@@ -3,7 +3,13 @@
 // a 0600 file at the same path. Every request over TCP must carry that secret.
 
 import { JimError } from "../errors.ts";
-import { type AgentEndpoint, ensurePrivateDir, parentDir } from "./socket_path.ts";
+import {
+  type AgentEndpoint,
+  checkPrivateDir,
+  checkPrivateEntry,
+  ensurePrivateDir,
+  parentDir,
+} from "./socket_path.ts";
 
 export class AgentNotRunning extends Error {}
 
@@ -37,7 +43,16 @@ export async function openAgentListener(
       throw new JimError("agent", `cannot listen on ${path}: ${(error as Error).message}`);
     }
     await Deno.chmod(path, 0o600);
-    return { listener, secret: null, cleanup: () => Deno.remove(path).catch(() => {}) };
+    const { ino } = await Deno.lstat(path);
+    return {
+      listener,
+      secret: null,
+      // A newer agent may already listen at this path: remove only the socket this one made.
+      cleanup: async () => {
+        const current = await Deno.lstat(path).catch(() => null);
+        if (current && current.ino === ino) await Deno.remove(path).catch(() => {});
+      },
+    };
   }
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const secret = randomHex(32);
@@ -55,10 +70,28 @@ export async function openAgentListener(
   };
 }
 
-/** Connects to the agent; throws AgentNotRunning when nothing answers there. */
+/**
+ * Connects to the agent; throws AgentNotRunning when nothing answers there. Before anything is
+ * sent, the directory and the socket (or port file) must be the user's own and private: in a
+ * shared /tmp another user could otherwise stand up a fake agent and collect the credentials.
+ */
 export async function connectAgent(
   endpoint: AgentEndpoint,
 ): Promise<{ conn: Deno.Conn; auth?: string }> {
+  const dir = parentDir(endpoint.path);
+  let entry: Deno.FileInfo;
+  try {
+    await Deno.lstat(dir);
+    entry = await Deno.lstat(endpoint.path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new AgentNotRunning();
+    throw new JimError(
+      "agent",
+      `cannot inspect the session agent's socket: ${(error as Error).message}`,
+    );
+  }
+  await checkPrivateDir(dir, endpoint.uid);
+  checkPrivateEntry(endpoint.path, entry, endpoint);
   try {
     if (endpoint.kind === "unix") {
       return { conn: await Deno.connect({ transport: "unix", path: endpoint.path }) };
@@ -108,10 +141,7 @@ async function removeStale(
     if (error instanceof Deno.errors.NotFound) return;
     throw error;
   }
-  const expected = endpoint.kind === "unix" ? info.isSocket : info.isFile;
-  if (!expected) {
-    throw new JimError("agent", `refusing to replace ${endpoint.path}: it exists and is not ours`);
-  }
+  checkPrivateEntry(endpoint.path, info, endpoint);
   if (await alive(endpoint)) {
     throw new JimError("agent", "another session agent is already running");
   }

@@ -3,7 +3,8 @@
 
 import { type ErrorCode, JimError } from "../errors.ts";
 
-export const PROTOCOL_VERSION = 1;
+// 2: the batch operation.
+export const PROTOCOL_VERSION = 2;
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -28,6 +29,10 @@ export interface SessionRecord {
   authorised: boolean;
   identity: Record<string, unknown> | null;
   caCertPem?: string;
+  /** The connecting command's settings: the agent outlives it and must not use its own. */
+  httpTimeoutMs?: number;
+  /** Where rotated refresh tokens go: JIM_KEYRING and JIM_KEYRING_TIMEOUT as connect saw them. */
+  keyring?: { backend: string; timeout?: string };
 }
 
 export interface ApiCall {
@@ -117,7 +122,7 @@ export type AgentResponse =
 
 const OPS = new Set(["hello", "status", "adopt", "request", "batch", "disconnect", "shutdown"]);
 export const MAX_BATCH_CALLS = 16;
-const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
+export const HTTP_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
 export function parseRequest(line: string): AgentRequest {
   let value: unknown;
@@ -171,11 +176,25 @@ function checkSession(session: unknown): void {
     throw bad("session authMethod must be ApiKey or OAuth");
   }
   if (typeof session.authorised !== "boolean") throw bad("session authorised must be a boolean");
+  if (
+    session.httpTimeoutMs !== undefined &&
+    (typeof session.httpTimeoutMs !== "number" || !(session.httpTimeoutMs > 0))
+  ) {
+    throw bad("session httpTimeoutMs must be a positive number");
+  }
+  const keyring = session.keyring;
+  if (
+    keyring !== undefined &&
+    (!isObject(keyring) || typeof keyring.backend !== "string" ||
+      (keyring.timeout !== undefined && typeof keyring.timeout !== "string"))
+  ) {
+    throw bad("session keyring must name a backend");
+  }
 }
 
 function checkCall(call: unknown): void {
   if (!isObject(call)) throw bad("request needs a call object");
-  if (typeof call.method !== "string" || !METHODS.has(call.method)) {
+  if (typeof call.method !== "string" || !HTTP_METHODS.has(call.method)) {
     throw bad("call method must be an HTTP method");
   }
   if (typeof call.path !== "string" || !call.path.startsWith("/")) {
@@ -249,4 +268,39 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function previewApiKey(key: string): string {
   if (key.length <= 12) return `${key.slice(0, 4)}...`;
   return `${key.slice(0, 8)}...${key.slice(-4)}`;
+}
+
+function malformed(what: string): JimError {
+  return new JimError("agent", `the session agent sent a malformed ${what}`);
+}
+
+/** A `status` (or `adopt`/`disconnect`) answer, checked before anything reads it. */
+export function asStatus(value: unknown): SessionStatus {
+  if (!isObject(value) || typeof value.connected !== "boolean") throw malformed("status");
+  if (value.connected && (typeof value.url !== "string" || typeof value.key !== "string")) {
+    throw malformed("status");
+  }
+  return value as unknown as SessionStatus;
+}
+
+export function asApiResult(value: unknown): ApiResult {
+  if (!isObject(value) || typeof value.status !== "number" || !isObject(value.headers ?? {})) {
+    throw malformed("API result");
+  }
+  return value as unknown as ApiResult;
+}
+
+export function asBatchResult(value: unknown, calls: number): BatchResult {
+  if (!isObject(value) || !Array.isArray(value.outcomes) || value.outcomes.length !== calls) {
+    throw malformed("batch result");
+  }
+  for (const outcome of value.outcomes) {
+    if (!isObject(outcome)) throw malformed("batch result");
+    if (outcome.ok === true) asApiResult(outcome.result);
+    else if (!isObject(outcome.error) || typeof outcome.error.message !== "string") {
+      throw malformed("batch result");
+    }
+  }
+  asStatus(value.status);
+  return value as unknown as BatchResult;
 }

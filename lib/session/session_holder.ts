@@ -2,6 +2,7 @@
 // API calls made on the session's behalf. Nothing here touches the socket.
 
 import { JimError } from "../errors.ts";
+import type { Credentials } from "../api/http_client.ts";
 import type {
   ApiCall,
   ApiResult,
@@ -13,15 +14,7 @@ import type {
 import { DISCONNECTED, previewApiKey } from "./protocol.ts";
 import { TokenKeeper, type Tokens } from "./token_keeper.ts";
 
-/** How a call reaches the server; built from the session's credentials. */
-export type Credentials =
-  | { kind: "none" }
-  | { kind: "apiKey"; apiKey: string }
-  | {
-    kind: "bearer";
-    token(): Promise<string>;
-    refreshAfterUnauthorized(): Promise<boolean>;
-  };
+export type { Credentials };
 
 export interface SessionHolderDeps {
   now(): number;
@@ -33,7 +26,7 @@ export interface SessionHolderDeps {
     refreshToken: string,
   ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }>;
   /** Writes a rotated refresh token back to the credential store (persisted sessions only). */
-  storeRefreshToken?(key: string, refreshToken: string): Promise<void>;
+  storeRefreshToken?(session: SessionRecord, refreshToken: string): Promise<void>;
 }
 
 export class SessionHolder {
@@ -60,9 +53,12 @@ export class SessionHolder {
         now: this.#deps.now,
         refresh: (refreshToken) => this.#deps.refresh(session, refreshToken),
         onRefreshed: async (fresh, rotated) => {
+          // A refresh that ends after disconnect (or a newer sign-in) must not bring a token
+          // back into the store that disconnect just cleared or the new session owns.
+          if (this.#session !== session) return;
           if (rotated && oauth.persist && fresh.refreshToken && this.#deps.storeRefreshToken) {
             // Best effort: the in-memory session stays valid even if the store is gone.
-            await this.#deps.storeRefreshToken(session.key, fresh.refreshToken).catch(() => {});
+            await this.#deps.storeRefreshToken(session, fresh.refreshToken).catch(() => {});
           }
         },
       });
@@ -92,11 +88,6 @@ export class SessionHolder {
       identity: session.identity,
       agentPid: Deno.pid,
     };
-  }
-
-  /** Refresh grants performed since the session was adopted (for tests and status). */
-  get refreshCount(): number {
-    return this.#keeper?.refreshCount ?? 0;
   }
 
   call(call: ApiCall): Promise<ApiResult> {

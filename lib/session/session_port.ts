@@ -3,18 +3,22 @@
 
 import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
-import { parseInstanceUrl } from "../api/instance_url.ts";
+import { parseInstanceUrl, plainHttpWarning } from "../api/instance_url.ts";
+import { checkApiKey } from "../api/api_key.ts";
 import { lazyImport } from "../lazy_import.ts";
+import { httpTimeoutMs } from "../settings.ts";
 import { AgentNotRunning } from "./agent_client.ts";
 import {
   type ApiCall,
   type ApiResult,
+  asApiResult,
+  asBatchResult,
+  asStatus,
   type BatchResult,
   DISCONNECTED,
   previewApiKey,
   type SessionStatus,
 } from "./protocol.ts";
-import { hasSpaceOrControl } from "../text.ts";
 
 export interface SessionPort {
   readonly mode: "agent" | "stateless";
@@ -49,7 +53,7 @@ function agentSession(deps: Deps): SessionPort {
     mode: "agent",
     async status() {
       try {
-        return await deps.agent.send({ op: "status" }) as SessionStatus;
+        return asStatus(await deps.agent.send({ op: "status" }));
       } catch (error) {
         if (error instanceof AgentNotRunning) return { ...DISCONNECTED, agentPid: 0 };
         throw error;
@@ -58,7 +62,7 @@ function agentSession(deps: Deps): SessionPort {
     async call(call) {
       try {
         const traced = deps.trace ? { ...call, trace: true } : call;
-        return await deps.agent.send({ op: "request", call: traced }, deps.trace) as ApiResult;
+        return asApiResult(await deps.agent.send({ op: "request", call: traced }, deps.trace));
       } catch (error) {
         if (error instanceof AgentNotRunning) throw notConnected();
         throw error;
@@ -68,7 +72,7 @@ function agentSession(deps: Deps): SessionPort {
       const traced = deps.trace ? calls.map((call) => ({ ...call, trace: true })) : calls;
       let answer: BatchResult;
       try {
-        answer = await deps.agent.send({ op: "batch", calls: traced }) as BatchResult;
+        answer = asBatchResult(await deps.agent.send({ op: "batch", calls: traced }), calls.length);
       } catch (error) {
         if (!(error instanceof AgentNotRunning)) throw error;
         return {
@@ -97,9 +101,9 @@ function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): S
       throw new JimError("usage", `JIM_URL: ${(error as Error).message}`);
     }
   })();
-  if (hasSpaceOrControl(creds.apiKey)) {
-    throw new JimError("usage", "JIM_API_KEY contains whitespace or control characters");
-  }
+  checkApiKey(creds.apiKey, "environment");
+  const warning = plainHttpWarning(instance);
+  if (warning) deps.io.err(warning);
   return {
     mode: "stateless",
     status() {
@@ -115,7 +119,7 @@ function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): S
       });
     },
     async call(call) {
-      const { performCall, httpTimeoutMs } = await lazyImport<
+      const { performCall } = await lazyImport<
         typeof import("../api/perform_call.ts")
       >(import.meta.url, "../api/perform_call.ts");
       return performCall(

@@ -13,7 +13,12 @@ export interface AgentEndpoint {
   /** "unix": a socket at `path`; "tcp": 127.0.0.1, port and secret in the file at `path`. */
   kind: "unix" | "tcp";
   path: string;
+  /** Who must own the directory and the socket (null where the platform has no uids). */
+  uid: number | null;
 }
+
+// sun_path holds 108 bytes on Linux (104 on macOS) including the terminating NUL.
+const MAX_SOCKET_PATH_BYTES = 103;
 
 export function agentEndpoint(
   env: SocketEnv,
@@ -24,7 +29,14 @@ export function agentEndpoint(
   if (transport !== "unix" && transport !== "tcp") {
     throw new JimError("usage", "JIM_AGENT_TRANSPORT must be unix or tcp");
   }
-  return { kind: transport, path: agentSocketPath(env, uid, os) };
+  const path = agentSocketPath(env, uid, os);
+  if (transport === "unix" && new TextEncoder().encode(path).length > MAX_SOCKET_PATH_BYTES) {
+    throw new JimError(
+      "usage",
+      `the session agent's socket path is too long for a Unix socket (${path.length} characters, at most ${MAX_SOCKET_PATH_BYTES}); set JIM_AGENT_SOCKET or XDG_RUNTIME_DIR to a shorter path`,
+    );
+  }
+  return { kind: transport, path, uid };
 }
 
 export function agentSocketPath(
@@ -90,6 +102,27 @@ export async function checkPrivateDir(dir: string, uid: number | null): Promise<
       "agent",
       `refusing the session directory ${dir}: its mode is ${mode}; it must be 700 (chmod 700 ${dir})`,
     );
+  }
+}
+
+/** The socket or port file itself: ours, private, and of the kind expected. */
+export function checkPrivateEntry(
+  path: string,
+  info: Deno.FileInfo,
+  endpoint: AgentEndpoint,
+): void {
+  const refuse = (why: string) =>
+    new JimError("agent", `refusing the session agent at ${path}: ${why}`);
+  if (info.isSymlink) throw refuse("it is a symbolic link");
+  if (info.isDirectory) throw refuse("it is a directory");
+  if (endpoint.kind === "unix" ? !info.isSocket : !info.isFile) {
+    throw refuse(endpoint.kind === "unix" ? "it is not a socket" : "it is not a regular file");
+  }
+  if (endpoint.uid !== null && info.uid !== null && info.uid !== endpoint.uid) {
+    throw refuse(`it is owned by uid ${info.uid}, not you (${endpoint.uid})`);
+  }
+  if (info.mode !== null && (info.mode & 0o077) !== 0) {
+    throw refuse(`its mode is ${(info.mode & 0o777).toString(8)}; only you may use it`);
   }
 }
 

@@ -4,6 +4,7 @@
 import type { Deps } from "../deps.ts";
 import { JimError } from "../errors.ts";
 import type { Keyring } from "../keyring/keyring.ts";
+import { lazyImport } from "../lazy_import.ts";
 
 type KeyringEnv = { get(name: string): string | undefined };
 
@@ -11,7 +12,10 @@ export async function openKeyring(
   platform: typeof Deno.build.os,
   env: KeyringEnv,
 ): Promise<Keyring> {
-  const { selectKeyring } = await import("../keyring/select.ts");
+  const { selectKeyring } = await lazyImport<typeof import("../keyring/select.ts")>(
+    import.meta.url,
+    "../keyring/select.ts",
+  );
   return selectKeyring(platform, env);
 }
 
@@ -25,10 +29,30 @@ export async function usableKeyring(
   return probe.ok ? { keyring } : { keyring: null, reason: probe.reason };
 }
 
-/** Used by the agent after a refresh rotated the token. */
-export async function storeRefreshToken(key: string, refreshToken: string): Promise<void> {
-  const keyring = await openKeyring(Deno.build.os, Deno.env);
+/**
+ * Used by the agent after a refresh rotated the token, with the store the connecting command
+ * chose (the agent's own environment is whatever the first command that started it had).
+ */
+export async function storeRefreshToken(
+  key: string,
+  refreshToken: string,
+  choice?: { backend: string; timeout?: string },
+): Promise<void> {
+  const env = {
+    get: (name: string) =>
+      name === "JIM_KEYRING" && choice
+        ? choice.backend
+        : name === "JIM_KEYRING_TIMEOUT" && choice
+        ? choice.timeout
+        : Deno.env.get(name),
+  };
+  const keyring = await openKeyring(Deno.build.os, env);
   await keyring.set(key, refreshToken);
+}
+
+/** The store choice to hand the agent with a persisted session. */
+export function keyringChoice(env: KeyringEnv): { backend: string; timeout?: string } {
+  return { backend: env.get("JIM_KEYRING") || "auto", timeout: env.get("JIM_KEYRING_TIMEOUT") };
 }
 
 export async function forgetStoredSignIns(

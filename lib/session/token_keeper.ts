@@ -27,7 +27,6 @@ export class TokenKeeper {
   #deps: TokenKeeperDeps;
   #refreshing: Promise<void> | null = null;
   #failure: JimError | null = null;
-  #refreshCount = 0;
 
   constructor(tokens: Tokens, deps: TokenKeeperDeps) {
     this.#tokens = { ...tokens };
@@ -38,16 +37,8 @@ export class TokenKeeper {
     return this.#tokens.expiresAt;
   }
 
-  get refreshToken(): string | undefined {
-    return this.#tokens.refreshToken;
-  }
-
   get failure(): JimError | null {
     return this.#failure;
-  }
-
-  get refreshCount(): number {
-    return this.#refreshCount;
   }
 
   /**
@@ -65,7 +56,14 @@ export class TokenKeeper {
   async token(): Promise<string> {
     if (this.#failure) throw this.#failure;
     if (this.needsRefresh() && this.#tokens.refreshToken) {
-      await this.#refreshOnce();
+      try {
+        await this.#refreshOnce();
+      } catch (error) {
+        // The provider unreachable for a moment is no reason to fail while the token still
+        // works; a refused grant (auth_failed) is, and the next call will try again anyway.
+        const stillValid = this.#tokens.expiresAt > this.#deps.now();
+        if (!stillValid || (error instanceof JimError && error.code === "auth_failed")) throw error;
+      }
     } else if (this.#tokens.expiresAt <= this.#deps.now() && !this.#tokens.refreshToken) {
       throw new JimError(
         "auth_failed",
@@ -103,7 +101,6 @@ export class TokenKeeper {
     const issuedAt = this.#deps.now();
     try {
       const fresh = await this.#deps.refresh(old.refreshToken);
-      this.#refreshCount++;
       const rotated = fresh.refreshToken !== undefined && fresh.refreshToken !== old.refreshToken;
       this.#tokens = {
         accessToken: fresh.accessToken,

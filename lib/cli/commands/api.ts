@@ -5,11 +5,12 @@ import type { Deps } from "../../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
 import { printable } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
-import type { ApiResult } from "../../session/protocol.ts";
+import { type ApiResult, HTTP_METHODS, MAX_REQUEST_BYTES } from "../../session/protocol.ts";
 import { formatJson } from "../format.ts";
 import { hasSpaceOrControl } from "../../text.ts";
 
-const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+// The agent takes requests up to MAX_REQUEST_BYTES; leave room for the envelope around the body.
+const MAX_BODY_BYTES = MAX_REQUEST_BYTES - 64 * 1024;
 
 export interface ApiOptions {
   path: string;
@@ -40,9 +41,11 @@ export function parseApi(command: ParsedCommand): ApiOptions {
     } else data = { kind: "text", text: v.data };
   }
   const method = typeof v.method === "string" ? v.method.toUpperCase() : data ? "POST" : "GET";
-  if (!METHODS.includes(method)) {
+  if (!HTTP_METHODS.has(method)) {
     throw usageError(
-      `unknown HTTP method '${printable(String(v.method))}'; use one of ${METHODS.join(", ")}`,
+      `unknown HTTP method '${printable(String(v.method))}'; use one of ${
+        [...HTTP_METHODS].join(", ")
+      }`,
     );
   }
   if (v.paginate && method !== "GET") throw usageError("--paginate works with GET only");
@@ -77,11 +80,11 @@ async function readBody(data: NonNullable<ApiOptions["data"]>, deps: Deps): Prom
     text = data.text;
     where = "--data";
   } else if (data.kind === "stdin") {
-    text = await deps.io.readStdin();
+    text = await deps.io.readStdin(MAX_BODY_BYTES, "the request body");
     where = "standard input";
   } else {
     try {
-      text = await deps.readFile(data.path);
+      text = await deps.readFile(data.path, MAX_BODY_BYTES);
     } catch (error) {
       const reason = error instanceof Deno.errors.NotFound
         ? "no such file"

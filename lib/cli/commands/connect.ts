@@ -3,12 +3,20 @@
 
 import { JimError, usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
-import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
+import { type InstanceUrl, parseInstanceUrl, plainHttpWarning } from "../../api/instance_url.ts";
 import type { ParsedCommand } from "../parse.ts";
-import { API_KEY_PREFIX, type ApiKeySource, checkApiKey, keyFromStdin } from "../api_key.ts";
-import { previewApiKey, type SessionStatus } from "../../session/protocol.ts";
+import {
+  API_KEY_PREFIX,
+  type ApiKeySource,
+  checkApiKey,
+  keyFromStdin,
+  MAX_KEY_BYTES,
+} from "../../api/api_key.ts";
+import type { SessionStatus } from "../../session/protocol.ts";
 import { adoptSession } from "../../session/adopt.ts";
+import { httpTimeoutMs } from "../../settings.ts";
 import { formatJson, formatList } from "../format.ts";
+import { lazyImport } from "../../lazy_import.ts";
 
 export interface ConnectOptions {
   instance: InstanceUrl;
@@ -64,7 +72,7 @@ export function parseConnect(
     apiKey = { source: "argument", value: checkApiKey(v["api-key"], "argument") };
   } else if (v["api-key-stdin"]) {
     apiKey = { source: "stdin" };
-  } else if (env.get("JIM_API_KEY") !== undefined) {
+  } else if (env.get("JIM_API_KEY")) {
     apiKey = { source: "environment", value: checkApiKey(env.get("JIM_API_KEY")!, "environment") };
   }
 
@@ -144,7 +152,10 @@ export interface ConnectResult {
 export async function runConnect(options: ConnectOptions, deps: Deps): Promise<number> {
   const result = options.apiKey
     ? await connectWithApiKey(options, deps)
-    : await (await import("./connect_interactive.ts")).connectInteractive(options, deps);
+    : await (await lazyImport<typeof import("./connect_interactive.ts")>(
+      import.meta.url,
+      "./connect_interactive.ts",
+    )).connectInteractive(options, deps);
   deps.io.out(options.json ? formatJson(result) : formatList({ ...result }));
   return 0;
 }
@@ -153,7 +164,7 @@ async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<C
   const { io } = deps;
   const source = options.apiKey!.source;
   const key = source === "stdin"
-    ? checkApiKey(keyFromStdin(await io.readStdin()), "stdin")
+    ? checkApiKey(keyFromStdin(await io.readStdin(MAX_KEY_BYTES, "the API key")), "stdin")
     : options.apiKey!.value!;
   if (source === "argument") {
     io.err(
@@ -165,9 +176,13 @@ async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<C
       `Warning: this does not look like a JIM API key (JIM keys start with ${API_KEY_PREFIX}).`,
     );
   }
-  warnPlainHttp(options.instance, deps);
+  const warning = plainHttpWarning(options.instance);
+  if (warning) io.err(warning);
 
-  const { verifyServer } = await import("../../session/verify_server.ts");
+  const { verifyServer } = await lazyImport<typeof import("../../session/verify_server.ts")>(
+    import.meta.url,
+    "../../session/verify_server.ts",
+  );
   const verified = await verifyServer(deps, options.instance, { kind: "apiKey", apiKey: key });
   const status = await adoptSession(deps, {
     url: options.instance.base,
@@ -178,6 +193,7 @@ async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<C
     authorised: true,
     identity: verified.identity,
     caCertPem: deps.caCertPem,
+    httpTimeoutMs: httpTimeoutMs(deps.env),
   });
   return connectResult(status, "Connected to JIM using an API key");
 }
@@ -197,13 +213,3 @@ export function connectResult(status: SessionStatus, message: string): ConnectRe
     ApiKey: status.apiKeyPreview ?? null,
   };
 }
-
-export function warnPlainHttp(instance: InstanceUrl, deps: Deps): void {
-  if (!instance.secure && !instance.loopback) {
-    deps.io.err(
-      `Warning: ${instance.base} uses plain http://; credentials will cross the network unencrypted. Use https://.`,
-    );
-  }
-}
-
-export { previewApiKey };

@@ -8,16 +8,16 @@ import type { ConnectOptions, ConnectResult } from "./connect.ts";
 import { connectResult } from "./connect.ts";
 import { adoptSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
-import type { SessionStatus } from "../../session/protocol.ts";
-import { AgentNotRunning } from "../../session/agent_client.ts";
+import { asBatchResult, type BatchResult, type SessionStatus } from "../../session/protocol.ts";
 import { withInstanceLock } from "../../session/instance_lock.ts";
 import { currentUid, parentDir } from "../../session/socket_path.ts";
-import { httpTimeoutMs } from "../../api/perform_call.ts";
+import { httpTimeoutMs } from "../../settings.ts";
 import { fetchAuthConfig } from "../../auth/auth_config.ts";
 import { discoverOidc, type OidcContext } from "../../auth/oidc_client.ts";
 import type { TokenSet } from "../../auth/token_set.ts";
-import { usableKeyring } from "../../session/stored_sign_in.ts";
+import { keyringChoice, usableKeyring } from "../../session/stored_sign_in.ts";
 import type { Keyring } from "../../keyring/keyring.ts";
+import { lazyImport } from "../../lazy_import.ts";
 
 export async function connectInteractive(
   options: ConnectOptions,
@@ -26,7 +26,7 @@ export async function connectInteractive(
   const { io } = deps;
   const instance = options.instance;
   if (!options.force) {
-    const live = await liveSessionFor(deps, instance.key);
+    const live = await liveSessionFor(deps, instance.base);
     if (live) return connectResult(live, "Already connected to JIM; use --force to sign in again");
   }
 
@@ -48,21 +48,24 @@ export async function connectInteractive(
   }
 
   let tokens: TokenSet | null = null;
+  let persisted = false;
   let message = "Connected to JIM";
   if (keyring && !options.force) {
     const lockDir = parentDir(deps.agent.socketPath);
-    tokens = await withInstanceLock(
+    const silent = await withInstanceLock(
       lockDir,
       currentUid(),
       instance.key,
       () => silentReconnect(deps, ctx, keyring!, instance.key, instance.base),
     );
-    if (tokens) {
+    if (silent) {
+      ({ tokens, stored: persisted } = silent);
       message = "Connected to JIM using cached credentials";
       // As Connect-JIM writes it to the host: the one sign that no browser will open.
       io.err(message);
     }
   }
+  const interactive = !tokens;
   if (!tokens) tokens = await interactiveSignIn(options, deps, ctx);
 
   const verified = await verifyServer(deps, instance, {
@@ -76,8 +79,7 @@ export async function connectInteractive(
     );
   }
 
-  let persisted = false;
-  if (keyring) {
+  if (keyring && interactive) {
     if (tokens.refreshToken) {
       try {
         await keyring.set(instance.key, tokens.refreshToken);
@@ -113,35 +115,37 @@ export async function connectInteractive(
     authorised: verified.authorised,
     identity: verified.identity,
     caCertPem: deps.caCertPem,
+    httpTimeoutMs: httpTimeoutMs(deps.env),
+    keyring: keyringChoice(deps.env),
   });
   return connectResult(status, message);
 }
 
 /** A live OAuth session for this instance in the agent, whose credentials still work. */
-async function liveSessionFor(deps: Deps, key: string): Promise<SessionStatus | null> {
-  let status: SessionStatus;
+async function liveSessionFor(deps: Deps, base: string): Promise<SessionStatus | null> {
+  let answer: BatchResult;
   try {
-    status = await deps.agent.send({ op: "status" }) as SessionStatus;
-  } catch (error) {
-    if (error instanceof AgentNotRunning) return null;
-    throw error;
-  }
-  if (!status.connected || status.key !== key || status.authMethod !== "OAuth") return null;
-  try {
-    await deps.agent.send({ op: "request", call: { method: "GET", path: "/api/v1/userinfo" } });
+    answer = await deps.agent.send({
+      op: "batch",
+      calls: [{ method: "GET", path: "/api/v1/userinfo" }],
+    }).then((value) => asBatchResult(value, 1));
   } catch {
+    // No agent, or one that cannot answer this (another version): nothing to reuse.
     return null;
   }
-  return await deps.agent.send({ op: "status" }) as SessionStatus;
+  const { status, outcomes } = answer;
+  const same = status.connected && status.url === base && status.authMethod === "OAuth";
+  return same && outcomes[0]?.ok ? status : null;
 }
 
+/** Tokens from the stored refresh token, already written back when rotated; null to sign in. */
 async function silentReconnect(
   deps: Deps,
   ctx: OidcContext,
   keyring: Keyring,
   key: string,
   base: string,
-): Promise<TokenSet | null> {
+): Promise<{ tokens: TokenSet; stored: boolean } | null> {
   let stored: string | null;
   try {
     stored = await keyring.get(key);
@@ -152,17 +156,16 @@ async function silentReconnect(
     return null;
   }
   if (!stored) return null;
-  const { refreshTokens } = await import("../../auth/refresh.ts");
+  const { refreshTokens } = await lazyImport<typeof import("../../auth/refresh.ts")>(
+    import.meta.url,
+    "../../auth/refresh.ts",
+  );
+  let tokens: TokenSet;
   try {
-    const tokens = await refreshTokens(ctx, stored, {
+    tokens = await refreshTokens(ctx, stored, {
       instanceUrl: base,
       transport: { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
     });
-    // Rotation: the stored token is spent; keep the new one (or the same one when not rotated).
-    if (tokens.refreshToken && tokens.refreshToken !== stored) {
-      await keyring.set(key, tokens.refreshToken);
-    }
-    return tokens;
   } catch (error) {
     if (error instanceof JimError && error.code === "auth_failed") {
       await keyring.delete(key).catch(() => false);
@@ -173,6 +176,20 @@ async function silentReconnect(
     }
     throw error;
   }
+  // Rotation spent the stored token: write the new one now, inside the lock, so a racing
+  // connect reads the live one. A store that fails here does not undo the sign-in.
+  if (!tokens.refreshToken || tokens.refreshToken === stored) return { tokens, stored: true };
+  try {
+    await keyring.set(key, tokens.refreshToken);
+    return { tokens, stored: true };
+  } catch (error) {
+    deps.io.err(
+      `Notice: the renewed sign-in could not be saved to the credential store (${
+        (error as Error).message
+      }); it is kept in memory only.`,
+    );
+    return { tokens, stored: false };
+  }
 }
 
 async function interactiveSignIn(
@@ -182,7 +199,10 @@ async function interactiveSignIn(
 ): Promise<TokenSet> {
   const notify = (line: string) => deps.io.err(line);
   if (options.deviceCode) {
-    const { signInWithDeviceCode } = await import("../../auth/device_flow.ts");
+    const { signInWithDeviceCode } = await lazyImport<typeof import("../../auth/device_flow.ts")>(
+      import.meta.url,
+      "../../auth/device_flow.ts",
+    );
     return signInWithDeviceCode(ctx, {
       transport: { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
       timeoutSeconds: options.timeoutSeconds,
@@ -190,8 +210,13 @@ async function interactiveSignIn(
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     });
   }
-  const { signInWithBrowser } = await import("../../auth/browser_flow.ts");
-  const { openBrowser, runDetached } = await import("../../auth/browser_opener.ts");
+  const { signInWithBrowser } = await lazyImport<typeof import("../../auth/browser_flow.ts")>(
+    import.meta.url,
+    "../../auth/browser_flow.ts",
+  );
+  const { openBrowser, runDetached } = await lazyImport<
+    typeof import("../../auth/browser_opener.ts")
+  >(import.meta.url, "../../auth/browser_opener.ts");
   return signInWithBrowser(ctx, {
     transport: { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
     timeoutSeconds: options.timeoutSeconds,

@@ -6,8 +6,9 @@ import type { Deps } from "../../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
 import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
 import { AgentNotRunning } from "../../session/agent_client.ts";
-import type { SessionStatus } from "../../session/protocol.ts";
+import { asStatus, type SessionStatus } from "../../session/protocol.ts";
 import { statelessCredentials } from "../../session/session_port.ts";
+import { lazyImport } from "../../lazy_import.ts";
 
 export interface DisconnectOptions {
   target?: InstanceUrl;
@@ -42,7 +43,9 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
 
   const forgetKey = options.target?.key ?? (options.all ? undefined : current?.key ?? undefined);
   if (options.all || forgetKey) {
-    const { forgetStoredSignIns } = await import("../../session/stored_sign_in.ts");
+    const { forgetStoredSignIns } = await lazyImport<
+      typeof import("../../session/stored_sign_in.ts")
+    >(import.meta.url, "../../session/stored_sign_in.ts");
     await forgetStoredSignIns(
       deps,
       options.all ? { all: true } : { key: forgetKey!, explicit: options.target !== undefined },
@@ -69,7 +72,7 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
 
 async function currentStatus(deps: Deps): Promise<SessionStatus | null> {
   try {
-    const status = await deps.agent.send({ op: "status" }) as SessionStatus;
+    const status = asStatus(await deps.agent.send({ op: "status" }));
     return status.connected ? status : null;
   } catch (error) {
     if (error instanceof AgentNotRunning) return null;

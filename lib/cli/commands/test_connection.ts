@@ -96,7 +96,11 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
       false,
       authFailure ? "Authentication failed" : "Unhealthy",
       authFailure
-        ? `${reason} Run jim connect ${status.url} to sign in again.`
+        ? `${reason} ${
+          session.mode === "stateless"
+            ? "Check JIM_API_KEY (jim uses it with JIM_URL)."
+            : `Run jim connect ${status.url} to sign in again.`
+        }`
         : `The authenticated check failed: ${messageOf(error)}`,
     );
   }

@@ -7,6 +7,8 @@ import { hasSpaceOrControl } from "../text.ts";
 export type ApiKeySource = "argument" | "stdin" | "environment";
 
 export const API_KEY_PREFIX = "jim_ak_";
+/** Far above any real key (jim_ak_ and 64 hex digits); stops a pasted file or /dev/zero. */
+export const MAX_KEY_BYTES = 8 * 1024;
 
 export function checkApiKey(key: string, source: ApiKeySource): string {
   const where = source === "stdin"
