@@ -230,6 +230,31 @@ Deno.test({
 });
 
 Deno.test({
+  ...gate(
+    "an agent started by a command with JIM_KEYRING=none still writes back to the store connect chose",
+  ),
+  fn: () =>
+    withStage(async (s) => {
+      // The API-key connect starts the agent with no store in its environment.
+      const keyed = await s.jim(["connect", s.url, "--api-key-stdin"], {
+        stdin: TEST_KEY,
+        env: { JIM_KEYRING: "none" },
+      });
+      assert.equal(keyed.code, 0, keyed.stderr);
+      const { values } = await s.signIn(["--force"]);
+      const before = await s.lookup();
+      assert.ok(before);
+      await eventually(() => Date.parse(values.ExpiresAt) - Date.now() < 3_500);
+      assert.equal((await s.jim(["whoami"])).code, 0);
+      await eventually(async () => (await s.lookup()) !== before);
+      await s.stopAgent();
+      const again = await s.signIn();
+      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal((await s.idp.stats()).refreshFailures, 0);
+    }, { ttl: 8 }),
+});
+
+Deno.test({
   ...gate("API-key connections never touch the store"),
   fn: () =>
     withStage(async (s) => {

@@ -85,8 +85,13 @@ export async function runJim(args: string[], options: RunOptions = {}): Promise<
   }).spawn();
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
+    try {
+      await writer.write(new TextEncoder().encode(options.stdin));
+      await writer.close();
+    } catch (error) {
+      // jim may stop reading early (input over its limit) and exit: that is its answer.
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    }
   }
   const limit = options.killAfterMs ?? 60_000;
   const timer = setTimeout(() => {

@@ -1,0 +1,136 @@
+// The agent's token handling on its own, with a fake clock and a fake provider: single flight,
+// the proactive window, tolerance of a provider that is briefly down, and no write-back into a
+// store that disconnect has already cleared.
+
+import assert from "node:assert/strict";
+import { TokenKeeper } from "../lib/session/token_keeper.ts";
+import { SessionHolder } from "../lib/session/session_holder.ts";
+import { JimError } from "../lib/errors.ts";
+import type { SessionRecord } from "../lib/session/protocol.ts";
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+Deno.test("refresh waits for less than half the life (or 2 min) left; concurrent callers share one", async () => {
+  let now = 0;
+  let grants = 0;
+  const gate = deferred<void>();
+  const keeper = new TokenKeeper({
+    accessToken: "a1",
+    refreshToken: "r1",
+    expiresAt: 60_000,
+    issuedAt: 0,
+  }, {
+    now: () => now,
+    refresh: async () => {
+      grants++;
+      await gate.promise;
+      return { accessToken: "a2", refreshToken: "r2", expiresAt: now + 60_000 };
+    },
+  });
+  now = 29_000;
+  assert.equal(await keeper.token(), "a1", "more than half the life left: no refresh");
+  now = 31_000;
+  const waiting = Array.from({ length: 20 }, () => keeper.token());
+  gate.resolve();
+  assert.deepEqual(new Set(await Promise.all(waiting)), new Set(["a2"]));
+  assert.equal(grants, 1);
+});
+
+Deno.test("a provider that is briefly unreachable does not fail calls while the token still works", async () => {
+  let now = 0;
+  const keeper = new TokenKeeper({
+    accessToken: "a1",
+    refreshToken: "r1",
+    expiresAt: 600_000,
+    issuedAt: 0,
+  }, {
+    now: () => now,
+    refresh: () => Promise.reject(new JimError("network", "cannot reach the identity provider")),
+  });
+  now = 500_000;
+  assert.equal(await keeper.token(), "a1");
+  now = 600_001;
+  await assert.rejects(
+    keeper.token(),
+    /cannot reach the identity provider/,
+    "expired: the error shows",
+  );
+});
+
+Deno.test("a refused grant fails at once and is remembered for status", async () => {
+  let now = 0;
+  const keeper = new TokenKeeper({
+    accessToken: "a1",
+    refreshToken: "r1",
+    expiresAt: 600_000,
+    issuedAt: 0,
+  }, {
+    now: () => now,
+    refresh: () => Promise.reject(new JimError("auth_failed", "sign in again")),
+  });
+  now = 590_000;
+  await assert.rejects(keeper.token(), /sign in again/);
+  assert.match(keeper.failure?.message ?? "", /sign in again/);
+});
+
+Deno.test("a refresh that ends after disconnect does not write its token back", async () => {
+  const gate = deferred<void>();
+  const writes: string[] = [];
+  let now = 0;
+  const holder = new SessionHolder({
+    now: () => now,
+    perform: (_session, credentials) =>
+      credentials.kind === "bearer"
+        ? credentials.token().then(() => ({
+          status: 200,
+          statusText: "OK",
+          headers: {},
+          body: null,
+        }))
+        : Promise.reject(new Error("unexpected")),
+    refresh: async () => {
+      await gate.promise;
+      return { accessToken: "a2", refreshToken: "r2", expiresAt: now + 60_000 };
+    },
+    storeRefreshToken: (_session, token) => {
+      writes.push(token);
+      return Promise.resolve();
+    },
+  });
+  const session: SessionRecord = {
+    url: "https://jim.example.com",
+    key: "https://jim.example.com:443",
+    authMethod: "OAuth",
+    oauth: {
+      context: {},
+      accessToken: "a1",
+      refreshToken: "r1",
+      expiresAt: 60_000,
+      issuedAt: 0,
+      persist: true,
+    },
+    serverVersion: null,
+    authorised: true,
+    identity: null,
+  };
+  holder.adopt(session);
+  now = 59_000;
+  const call = holder.call({ method: "GET", path: "/api/v1/userinfo" });
+  holder.clear();
+  gate.resolve();
+  await call;
+  assert.deepEqual(writes, []);
+
+  holder.adopt(session);
+  now = 59_000;
+  await holder.call({ method: "GET", path: "/api/v1/userinfo" });
+  assert.deepEqual(writes, ["r2"], "a live session does write back");
+});
