@@ -9,7 +9,7 @@ import {
   type OptionDef,
 } from "./command_defs.ts";
 import { subcommandsOf } from "./parse.ts";
-import { printable } from "./parse.ts";
+import { echoInput } from "../text.ts";
 
 export function generalHelp(): string {
   const visible = COMMANDS.filter((def) => def.name !== "help");
@@ -51,7 +51,7 @@ export function commandHelp(topic: string): string {
         ...subs.map((sub) => `  jim ${topic} ${sub}: ${findCommand(`${topic} ${sub}`)?.summary}`),
       ].join("\n");
     }
-    throw usageError(`jim: no help for '${printable(topic)}': unknown command; run 'jim help'`);
+    throw usageError(`jim: no help for '${echoInput(topic)}': unknown command; run 'jim help'`);
   }
   const options = def.options.filter((opt) => !opt.cmdletOnly);
   const labels = options.map(optionLabel);

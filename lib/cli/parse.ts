@@ -3,9 +3,8 @@
 
 import { parseGnuArgs } from "./gnu_args.ts";
 import { usageError } from "../errors.ts";
-import { echoInput as printable } from "../text.ts";
+import { echoInput } from "../text.ts";
 
-export { printable };
 import {
   type CommandDef,
   COMMANDS,
@@ -41,7 +40,7 @@ export function parseInvocation(argv: string[]): Invocation {
     return { kind: "help", topic: rest.length ? rest.join(" ") : undefined };
   }
   if (first.startsWith("-")) {
-    throw usageError(`jim: unknown option '${printable(first)}'; run 'jim help'`);
+    throw usageError(`jim: unknown option '${echoInput(first)}'; run 'jim help'`);
   }
   const cmdlet = findCmdlet(first);
   if (cmdlet) return { kind: "command", command: parseCmdlet(cmdlet, first, rest) };
@@ -59,7 +58,7 @@ export function parseInvocation(argv: string[]): Invocation {
   }
   const def = findCommand(name);
   if (!def) {
-    throw usageError(`jim: unknown command '${printable(name)}'; run 'jim help' for the list`);
+    throw usageError(`jim: unknown command '${echoInput(name)}'; run 'jim help' for the list`);
   }
   return { kind: "command", command: parseGnu(def, args) };
 }
@@ -114,7 +113,7 @@ function assignPositionals(
 ): void {
   if (positionals.length > def.positionals.length) {
     const extra = positionals[def.positionals.length];
-    throw usageError(`${display}: unexpected argument '${printable(extra)}'`);
+    throw usageError(`${display}: unexpected argument '${echoInput(extra)}'`);
   }
   positionals.forEach((value, index) => {
     const slot = def.positionals[index];
@@ -135,11 +134,11 @@ function matchParameter(params: OptionDef[], rawName: string, display: string): 
   if (prefixed.length === 1) return prefixed[0];
   if (prefixed.length > 1) {
     const names = prefixed.map((opt) => `-${opt.cmdlet}`).join(", ");
-    throw usageError(`${display}: parameter -${printable(rawName)} is ambiguous: ${names}`);
+    throw usageError(`${display}: parameter -${echoInput(rawName)} is ambiguous: ${names}`);
   }
   const help = params.find((opt) => opt.name === "help" && (lower === "h" || lower === "help"));
   if (help) return help;
-  throw usageError(`${display}: unknown parameter -${printable(rawName)}`);
+  throw usageError(`${display}: unknown parameter -${echoInput(rawName)}`);
 }
 
 function splitInline(text: string): [string, string | undefined] {
@@ -151,7 +150,7 @@ function parseSwitchValue(text: string, display: string, opt: OptionDef): boolea
   const value = text.toLowerCase().replace(/^\$/, "");
   if (value === "true") return true;
   if (value === "false") return false;
-  throw usageError(`${display}: -${opt.cmdlet} takes $true or $false, not '${printable(text)}'`);
+  throw usageError(`${display}: -${opt.cmdlet} takes $true or $false, not '${echoInput(text)}'`);
 }
 
 function cmdletName(def: CommandDef, option: string): string {

@@ -3,11 +3,10 @@
 import { JimError, usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
-import { printable } from "../parse.ts";
+import { echoInput, hasSpaceOrControl } from "../../text.ts";
 import { openSession } from "../../session/session_port.ts";
 import { type ApiResult, HTTP_METHODS, MAX_REQUEST_BYTES } from "../../session/protocol.ts";
 import { formatJson } from "../format.ts";
-import { hasSpaceOrControl } from "../../text.ts";
 
 // The agent takes requests up to MAX_REQUEST_BYTES; leave room for the envelope around the body.
 const MAX_BODY_BYTES = MAX_REQUEST_BYTES - 64 * 1024;
@@ -26,7 +25,7 @@ export function parseApi(command: ParsedCommand): ApiOptions {
   const raw = String(v.path ?? "");
   if (raw === "") throw usageError("a path is required, e.g. jim api /api/v1/health");
   if (/^[a-z][a-z0-9+.-]*:/i.test(raw) || raw.startsWith("//")) {
-    throw usageError(`give a path such as /api/v1/health, not a URL ('${printable(raw)}')`);
+    throw usageError(`give a path such as /api/v1/health, not a URL ('${echoInput(raw)}')`);
   }
   if (hasSpaceOrControl(raw)) {
     throw usageError("the path contains whitespace or control characters");
@@ -43,7 +42,7 @@ export function parseApi(command: ParsedCommand): ApiOptions {
   const method = typeof v.method === "string" ? v.method.toUpperCase() : data ? "POST" : "GET";
   if (!HTTP_METHODS.has(method)) {
     throw usageError(
-      `unknown HTTP method '${printable(String(v.method))}'; use one of ${
+      `unknown HTTP method '${echoInput(String(v.method))}'; use one of ${
         [...HTTP_METHODS].join(", ")
       }`,
     );
@@ -89,9 +88,9 @@ async function readBody(data: NonNullable<ApiOptions["data"]>, deps: Deps): Prom
       const reason = error instanceof Deno.errors.NotFound
         ? "no such file"
         : (error as Error).message.split("\n")[0];
-      throw usageError(`cannot read --data file '${printable(data.path)}': ${reason}`);
+      throw usageError(`cannot read --data file '${echoInput(data.path)}': ${reason}`);
     }
-    where = `file '${printable(data.path)}'`;
+    where = `file '${echoInput(data.path)}'`;
   }
   try {
     return JSON.parse(text);

@@ -2,7 +2,7 @@
 
 import type { Io } from "../io.ts";
 import { usageError } from "../../errors.ts";
-import { printable } from "../parse.ts";
+import { echoInput } from "../../text.ts";
 import { completionScript, isShell, SHELLS } from "../completion.ts";
 
 export function runCompletion(shell: string, io: Io): Promise<number> {
@@ -11,7 +11,7 @@ export function runCompletion(shell: string, io: Io): Promise<number> {
     throw usageError(
       shell === ""
         ? `a shell is required: one of ${valid}`
-        : `unknown shell '${printable(shell)}'; use one of ${valid}`,
+        : `unknown shell '${echoInput(shell)}'; use one of ${valid}`,
     );
   }
   io.out(completionScript(shell));
