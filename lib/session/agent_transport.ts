@@ -81,7 +81,6 @@ export async function connectAgent(
   const dir = parentDir(endpoint.path);
   let entry: Deno.FileInfo;
   try {
-    await Deno.lstat(dir);
     entry = await Deno.lstat(endpoint.path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw new AgentNotRunning();
