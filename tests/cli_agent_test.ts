@@ -224,3 +224,22 @@ Deno.test("a fake agent in a directory another user could write is never sent cr
     }
   });
 });
+
+Deno.test("an agent ending with a call still in flight does not remove its successor's socket", async () => {
+  await withCli(async ({ server, env, jim, connect }) => {
+    await connect();
+    server.addFault({ path: "/api/v1/health/version", kind: "slow", delayMs: 2_000 });
+    const slow = jim(["api", "/api/v1/health/version"]);
+    // Let the slow call reach the old agent, then replace the agent while it is still waiting.
+    await waitFor(() =>
+      Promise.resolve(server.requests.some((r) => r.path === "/api/v1/health/version"))
+    );
+    assert.equal((await jim(["disconnect"])).code, 0);
+    await connect();
+    await slow;
+    const who = await jim(["whoami", "--json"]);
+    assertClean(who);
+    assert.equal(who.code, 0, `the new agent still answers: ${who.stderr}`);
+    assert.ok(await exists(env.socketPath));
+  });
+});
