@@ -12,6 +12,7 @@ import {
   type KeyringSession,
   type KeyringSessionOptions,
   keyringTestGate,
+  secretTool as runSecretTool,
   startKeyringSession,
 } from "./helpers/keyring_session.ts";
 
@@ -60,20 +61,8 @@ async function withStage(
   env.vars.XDG_RUNTIME_DIR = `${env.dir}/run`;
   const key = server.url.toLowerCase();
   const secretTool = async (args: string[], stdin?: string) => {
-    const child = new Deno.Command("secret-tool", {
-      args,
-      env: keyring.env,
-      stdin: stdin === undefined ? "null" : "piped",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    if (stdin !== undefined) {
-      const writer = child.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(stdin));
-      await writer.close();
-    }
-    const out = await child.output();
-    return { code: out.code, text: new TextDecoder().decode(out.stdout) };
+    const out = await runSecretTool(keyring.env, args, stdin);
+    return { code: out.code, text: out.stdout };
   };
   const jim = (args: string[], opts?: RunOptions) => env.run(args, opts);
   const stage: Stage = {
@@ -365,10 +354,7 @@ Deno.test({
       // PowerShell module's secret-tool call does.
       await s.signIn(["--force"]);
       const token = (await s.lookup())!;
-      await new Deno.Command("secret-tool", {
-        args: ["clear", "service", "JIM", "url", s.key],
-        env: s.keyring.env,
-      }).output();
+      await runSecretTool(s.keyring.env, ["clear", "service", "JIM", "url", s.key]);
       await s.storeDirect(s.key, token);
       await s.stopAgent();
       const again = await s.signIn();

@@ -18,6 +18,7 @@ import { MAX_BLOB_BYTES, parseCmdkeyList } from "../lib/keyring/wincred.ts";
 import {
   type KeyringSession,
   keyringTestGate,
+  secretTool,
   startKeyringSession,
 } from "./helpers/keyring_session.ts";
 
@@ -51,23 +52,6 @@ function recording(run: CommandRunner) {
     return run(command, args, options);
   };
   return { run: wrapped, calls };
-}
-
-async function secretTool(env: Record<string, string>, args: string[], stdin?: string) {
-  const child = new Deno.Command("secret-tool", {
-    args,
-    env,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  return { code: output.code, stdout: new TextDecoder().decode(output.stdout) };
 }
 
 async function withSession(

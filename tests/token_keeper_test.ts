@@ -18,26 +18,30 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
+/** A keeper whose token was issued at t=0 and lives `life` ms, on a clock the test moves. */
+function keeperOn(
+  life: number,
+  refresh: () => Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }>,
+) {
+  const clock = { now: 0 };
+  const keeper = new TokenKeeper(
+    { accessToken: "a1", refreshToken: "r1", expiresAt: life, issuedAt: 0 },
+    { now: () => clock.now, refresh },
+  );
+  return { keeper, clock };
+}
+
 Deno.test("refresh waits for less than half the life (or 2 min) left; concurrent callers share one", async () => {
-  let now = 0;
   let grants = 0;
   const gate = deferred<void>();
-  const keeper = new TokenKeeper({
-    accessToken: "a1",
-    refreshToken: "r1",
-    expiresAt: 60_000,
-    issuedAt: 0,
-  }, {
-    now: () => now,
-    refresh: async () => {
-      grants++;
-      await gate.promise;
-      return { accessToken: "a2", refreshToken: "r2", expiresAt: now + 60_000 };
-    },
+  const { keeper, clock } = keeperOn(60_000, async () => {
+    grants++;
+    await gate.promise;
+    return { accessToken: "a2", refreshToken: "r2", expiresAt: clock.now + 60_000 };
   });
-  now = 29_000;
+  clock.now = 29_000;
   assert.equal(await keeper.token(), "a1", "more than half the life left: no refresh");
-  now = 31_000;
+  clock.now = 31_000;
   const waiting = Array.from({ length: 20 }, () => keeper.token());
   gate.resolve();
   assert.deepEqual(new Set(await Promise.all(waiting)), new Set(["a2"]));
@@ -45,19 +49,13 @@ Deno.test("refresh waits for less than half the life (or 2 min) left; concurrent
 });
 
 Deno.test("a provider that is briefly unreachable does not fail calls while the token still works", async () => {
-  let now = 0;
-  const keeper = new TokenKeeper({
-    accessToken: "a1",
-    refreshToken: "r1",
-    expiresAt: 600_000,
-    issuedAt: 0,
-  }, {
-    now: () => now,
-    refresh: () => Promise.reject(new JimError("network", "cannot reach the identity provider")),
-  });
-  now = 500_000;
+  const { keeper, clock } = keeperOn(
+    600_000,
+    () => Promise.reject(new JimError("network", "cannot reach the identity provider")),
+  );
+  clock.now = 500_000;
   assert.equal(await keeper.token(), "a1");
-  now = 600_001;
+  clock.now = 600_001;
   await assert.rejects(
     keeper.token(),
     /cannot reach the identity provider/,
@@ -66,17 +64,11 @@ Deno.test("a provider that is briefly unreachable does not fail calls while the 
 });
 
 Deno.test("a refused grant fails at once and is remembered for status", async () => {
-  let now = 0;
-  const keeper = new TokenKeeper({
-    accessToken: "a1",
-    refreshToken: "r1",
-    expiresAt: 600_000,
-    issuedAt: 0,
-  }, {
-    now: () => now,
-    refresh: () => Promise.reject(new JimError("auth_failed", "sign in again")),
-  });
-  now = 590_000;
+  const { keeper, clock } = keeperOn(
+    600_000,
+    () => Promise.reject(new JimError("auth_failed", "sign in again")),
+  );
+  clock.now = 590_000;
   await assert.rejects(keeper.token(), /sign in again/);
   assert.match(keeper.failure?.message ?? "", /sign in again/);
 });

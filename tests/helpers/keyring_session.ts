@@ -211,6 +211,28 @@ async function lockLogin(env: Record<string, string>): Promise<void> {
   if (result.code !== 0) throw new Error(`could not lock the login collection: ${result.stderr}`);
 }
 
+/** Runs secret-tool against a session's bus; the secret, if any, goes on stdin. */
+export async function secretTool(
+  env: Record<string, string>,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; stdout: string }> {
+  const child = new Deno.Command("secret-tool", {
+    args,
+    env,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const output = await child.output();
+  return { code: output.code, stdout: new TextDecoder().decode(output.stdout) };
+}
+
 async function run(
   command: string,
   args: string[],
