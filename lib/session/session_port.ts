@@ -48,17 +48,20 @@ export function openSession(deps: Deps): SessionPort {
   return stateless ? statelessSession(deps, stateless) : agentSession(deps);
 }
 
+/** The agent's session status, disconnected when no agent runs (whatever JIM_URL says). */
+export async function agentStatus(deps: Deps): Promise<SessionStatus> {
+  try {
+    return asStatus(await deps.agent.send({ op: "status" }));
+  } catch (error) {
+    if (error instanceof AgentNotRunning) return { ...DISCONNECTED, agentPid: 0 };
+    throw error;
+  }
+}
+
 function agentSession(deps: Deps): SessionPort {
   return {
     mode: "agent",
-    async status() {
-      try {
-        return asStatus(await deps.agent.send({ op: "status" }));
-      } catch (error) {
-        if (error instanceof AgentNotRunning) return { ...DISCONNECTED, agentPid: 0 };
-        throw error;
-      }
-    },
+    status: () => agentStatus(deps),
     async call(call) {
       try {
         const traced = deps.trace ? { ...call, trace: true } : call;

@@ -6,8 +6,8 @@ import type { Deps } from "../../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
 import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
 import { AgentNotRunning } from "../../session/agent_client.ts";
-import { asStatus, type SessionStatus } from "../../session/protocol.ts";
-import { statelessCredentials } from "../../session/session_port.ts";
+import type { SessionStatus } from "../../session/protocol.ts";
+import { agentStatus, statelessCredentials } from "../../session/session_port.ts";
 import { lazyImport } from "../../lazy_import.ts";
 
 export interface DisconnectOptions {
@@ -71,11 +71,6 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
 }
 
 async function currentStatus(deps: Deps): Promise<SessionStatus | null> {
-  try {
-    const status = asStatus(await deps.agent.send({ op: "status" }));
-    return status.connected ? status : null;
-  } catch (error) {
-    if (error instanceof AgentNotRunning) return null;
-    throw error;
-  }
+  const status = await agentStatus(deps);
+  return status.connected ? status : null;
 }
