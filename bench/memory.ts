@@ -3,6 +3,7 @@
 // socket round trip those requests took.
 
 import { CONFIG, ROOT_DIR } from "../tests/helpers/run_jim.ts";
+import { AGENT_V8_FLAGS } from "../lib/runtime_flags.ts";
 import type { ApiKeyStage } from "./api_key_stage.ts";
 import { mib, residentKiB } from "./agent.ts";
 import { onCleanup, stopChild, timeBox } from "./cleanup.ts";
@@ -69,6 +70,7 @@ async function idleRuntimeKiB(): Promise<number> {
       "-q",
       "--no-prompt",
       "-P=jim",
+      `--v8-flags=${AGENT_V8_FLAGS}`,
       "--config",
       CONFIG,
       `${ROOT_DIR}/bench/idle_probe.ts`,

@@ -1,7 +1,7 @@
 // Section "startup": the runtime and network floors, then jim's own commands side by side with
 // them (version, through the agent, stateless), and a batch of 50 `jim api` started at once.
 
-import { CONFIG, jimCommand, ROOT_DIR } from "../tests/helpers/run_jim.ts";
+import { denoRunFlags, jimCommand, ROOT_DIR } from "../tests/helpers/run_jim.ts";
 import type { ApiKeyStage } from "./api_key_stage.ts";
 import { onCleanup } from "./cleanup.ts";
 import { hyperfine, type HyperfineSettings, summarise, type Timing } from "./hyperfine.ts";
@@ -32,7 +32,7 @@ export async function runStartup(
   const result: StartupResult = { section };
   const jim = jimCommand();
   const vars = stage.env.vars;
-  const sameFlags = [Deno.execPath(), "run", "-q", "--no-prompt", "-P=jim", "--config", CONFIG];
+  const sameFlags = denoRunFlags();
 
   const specs: Spec[] = [
     { name: FLOOR, argv: [...sameFlags, `${ROOT_DIR}/bench/empty.ts`] },

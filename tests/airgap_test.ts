@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { CONFIG, MAIN } from "./helpers/run_jim.ts";
+import { JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
 import { assertClean, parseList } from "./helpers/cli_fixture.ts";
 import { withSso } from "./helpers/sso_fixture.ts";
 
@@ -19,6 +20,7 @@ Deno.test("deno run --cached-only with an empty DENO_DIR and no registry: SSO si
           "-q",
           "--no-prompt",
           "-P=jim",
+          `--v8-flags=${JIM_V8_FLAGS}`,
           "--config",
           CONFIG,
           MAIN,

@@ -9,6 +9,7 @@ import {
   TEST_KEY,
   withCli,
 } from "./helpers/cli_fixture.ts";
+import { JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
 
 async function rawExchange(path: string, payload: Uint8Array): Promise<string> {
   const conn = await Deno.connect({ transport: "unix", path });
@@ -242,4 +243,27 @@ Deno.test("an agent ending with a call still in flight does not remove its succe
     assert.equal(who.code, 0, `the new agent still answers: ${who.stderr}`);
     assert.ok(await exists(env.socketPath));
   });
+});
+
+Deno.test({
+  name: "the agent runs with jim's V8 flags, so both share the code cache",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    await withCli(async ({ env, connect }) => {
+      await connect();
+      const hello = JSON.parse(
+        await rawExchange(env.socketPath, new TextEncoder().encode('{"v":2,"op":"hello"}\n')),
+      );
+      const proc = `/proc/${hello.result.pid}`;
+      // Under deno run the flags are on the agent's command line; the compiled binary has them
+      // built in and the agent gets its own through DENO_V8_FLAGS.
+      const argv = (await Deno.readTextFile(`${proc}/cmdline`)).split("\0");
+      const environ = (await Deno.readTextFile(`${proc}/environ`)).split("\0");
+      const given = argv.find((arg) => arg.startsWith("--v8-flags="))?.slice(11) ??
+        environ.find((v) => v.startsWith("DENO_V8_FLAGS="))?.slice(14) ?? "";
+      for (const flag of JIM_V8_FLAGS.split(",")) {
+        assert.ok(given.split(",").includes(flag), `agent: ${argv.join(" ")}`);
+      }
+    });
+  },
 });

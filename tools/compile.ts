@@ -4,6 +4,7 @@
 // where neither works, this reports the build as skipped (exit 4) rather than pretending.
 
 import { parseArgs } from "node:util";
+import { JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 const TARGETS: Record<string, string> = {
@@ -38,7 +39,16 @@ async function main(): Promise<number> {
     const windows = target ? target.includes("windows") : Deno.build.os === "windows";
     const name = target ? `jim-${TARGETS[target]}` : "jim";
     const output = `${values.out}/${name}${windows ? ".exe" : ""}`;
-    const args = ["compile", "-q", "-P=jim", "--config", `${ROOT}/deno.json`, "--output", output];
+    const args = [
+      "compile",
+      "-q",
+      "-P=jim",
+      `--v8-flags=${JIM_V8_FLAGS}`,
+      "--config",
+      `${ROOT}/deno.json`,
+      "--output",
+      output,
+    ];
     if (target) args.push("--target", target);
     // Commands load their modules with computed specifiers (lib/lazy_import.ts), which deno
     // compile cannot follow; list every module so the binary carries them all.

@@ -9,8 +9,6 @@ import { VERSION } from "../version.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { AgentClient } from "../session/agent_client.ts";
 import { agentEndpoint, currentUid } from "../session/socket_path.ts";
-import { httpTimeoutMs, idleTimeoutMs } from "../settings.ts";
-import { readFileBounded } from "../read_file.ts";
 
 const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
 
@@ -161,6 +159,9 @@ async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
     startAgent: async () => {
       // The agent reads these too; a bad value is the user's to hear about here, not a silent
       // agent that exits at start.
+      const { httpTimeoutMs, idleTimeoutMs } = await load<typeof import("../settings.ts")>(
+        "../settings.ts",
+      );
       idleTimeoutMs(env);
       httpTimeoutMs(env);
       const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
@@ -168,7 +169,10 @@ async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
       );
       await startAgentProcess();
     },
-    readFile: (path, limit) => readFileBounded(path, limit),
+    readFile: async (path, limit) => {
+      const { readFileBounded } = await load<typeof import("../read_file.ts")>("../read_file.ts");
+      return readFileBounded(path, limit);
+    },
   };
 }
 

@@ -81,7 +81,7 @@ export async function connectAgent(
   const dir = parentDir(endpoint.path);
   let entry: Deno.FileInfo;
   try {
-    entry = await Deno.lstat(endpoint.path);
+    entry = Deno.lstatSync(endpoint.path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw new AgentNotRunning();
     throw new JimError(
@@ -89,7 +89,7 @@ export async function connectAgent(
       `cannot inspect the session agent's socket: ${(error as Error).message}`,
     );
   }
-  await checkPrivateDir(dir, endpoint.uid);
+  checkPrivateDir(dir, endpoint.uid);
   checkPrivateEntry(endpoint.path, entry, endpoint);
   try {
     if (endpoint.kind === "unix") {

@@ -3,10 +3,7 @@
 
 import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
-import { parseInstanceUrl, plainHttpWarning } from "../api/instance_url.ts";
-import { checkApiKey } from "../api/api_key.ts";
 import { lazyImport } from "../lazy_import.ts";
-import { httpTimeoutMs } from "../settings.ts";
 import { AgentNotRunning } from "./agent_client.ts";
 import {
   type ApiCall,
@@ -16,7 +13,6 @@ import {
   asStatus,
   type BatchResult,
   DISCONNECTED,
-  previewApiKey,
   type SessionStatus,
 } from "./protocol.ts";
 
@@ -43,9 +39,15 @@ export function statelessCredentials(env: Deps["env"]): { url: string; apiKey: s
   return { url, apiKey };
 }
 
-export function openSession(deps: Deps): SessionPort {
+/** The session commands use; stateless code loads only when JIM_URL and JIM_API_KEY are set. */
+export async function openSession(deps: Deps): Promise<SessionPort> {
   const stateless = statelessCredentials(deps.env);
-  return stateless ? statelessSession(deps, stateless) : agentSession(deps);
+  if (!stateless) return agentSession(deps);
+  const { statelessSession } = await lazyImport<typeof import("./stateless_session.ts")>(
+    import.meta.url,
+    "./stateless_session.ts",
+  );
+  return statelessSession(deps, stateless);
 }
 
 /** The agent's session status, disconnected when no agent runs (whatever JIM_URL says). */
@@ -92,49 +94,6 @@ function agentSession(deps: Deps): SessionPort {
         return { status: "rejected", reason: new JimError(code, message, { status }) };
       });
       return { outcomes, status: answer.status };
-    },
-  };
-}
-
-function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): SessionPort {
-  const instance = (() => {
-    try {
-      return parseInstanceUrl(creds.url);
-    } catch (error) {
-      throw new JimError("usage", `JIM_URL: ${(error as Error).message}`);
-    }
-  })();
-  checkApiKey(creds.apiKey, "environment");
-  const warning = plainHttpWarning(instance);
-  if (warning) deps.io.err(warning);
-  return {
-    mode: "stateless",
-    status() {
-      return Promise.resolve({
-        ...DISCONNECTED,
-        connected: true,
-        url: instance.base,
-        key: instance.key,
-        authMethod: "ApiKey",
-        authorised: true,
-        apiKeyPreview: previewApiKey(creds.apiKey),
-        agentPid: 0,
-      });
-    },
-    async call(call) {
-      const { performCall } = await lazyImport<
-        typeof import("../api/perform_call.ts")
-      >(import.meta.url, "../api/perform_call.ts");
-      return performCall(
-        { url: instance.base },
-        call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
-        call,
-        { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
-      );
-    },
-    async batch(calls) {
-      const outcomes = await Promise.allSettled(calls.map((call) => this.call(call)));
-      return { outcomes, status: await this.status() };
     },
   };
 }

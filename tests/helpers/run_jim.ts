@@ -1,6 +1,8 @@
 // Runs the jim CLI as a subprocess with exactly the permission set the compiled binary gets
 // (deno.json "permissions.jim"), or $JIM_BIN when a compiled binary is at hand.
 
+import { JIM_V8_FLAGS } from "../../lib/runtime_flags.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 export const ROOT_DIR = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
 export const MAIN = `${ROOT_DIR}/main.ts`;
@@ -10,7 +12,21 @@ export const CONFIG = `${ROOT_DIR}/deno.json`;
 export function jimCommand(): string[] {
   const bin = Deno.env.get("JIM_BIN");
   if (bin) return [bin];
-  return [Deno.execPath(), "run", "-q", "--no-prompt", "-P=jim", "--config", CONFIG, MAIN];
+  return [...denoRunFlags(), MAIN];
+}
+
+/** `deno run` with the flags jim runs with (permissions, V8 flags, config); add a script. */
+export function denoRunFlags(): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "-q",
+    "--no-prompt",
+    "-P=jim",
+    `--v8-flags=${JIM_V8_FLAGS}`,
+    "--config",
+    CONFIG,
+  ];
 }
 
 export interface JimResult {

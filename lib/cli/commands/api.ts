@@ -54,7 +54,7 @@ export function parseApi(command: ParsedCommand): ApiOptions {
 
 export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
   const body = options.data ? await readBody(options.data, deps) : undefined;
-  const result = await openSession(deps).call({
+  const result = await (await openSession(deps)).call({
     method: options.method,
     path: options.path,
     body,

@@ -43,7 +43,7 @@ export async function runConnectedSystem(
   options: ConnectedSystemOptions,
   deps: Deps,
 ): Promise<number> {
-  const session = openSession(deps);
+  const session = await openSession(deps);
   if (options.id !== undefined) {
     const result = await session.call({ method: "GET", path: `${COLLECTION}/${options.id}` });
     const item = result.body as Row;

@@ -40,7 +40,7 @@ export async function runTestConnection(
 }
 
 export async function testConnection(deps: Deps): Promise<TestConnectionResult> {
-  const session = openSession(deps);
+  const session = await openSession(deps);
   // The three checks and then the status (expiry after any refresh the checks caused) in one
   // round trip to the agent: scripts poll this.
   const { outcomes, status } = await session.batch([

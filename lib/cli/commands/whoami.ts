@@ -14,7 +14,7 @@ export function parseWhoami(command: ParsedCommand): WhoamiOptions {
 }
 
 export async function runWhoami(options: WhoamiOptions, deps: Deps): Promise<number> {
-  const result = await openSession(deps).call({ method: "GET", path: "/api/v1/userinfo" });
+  const result = await (await openSession(deps)).call({ method: "GET", path: "/api/v1/userinfo" });
   const body = result.body;
   if (options.json) deps.io.out(formatJson(body));
   else if (body && typeof body === "object" && !Array.isArray(body)) {

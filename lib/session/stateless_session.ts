@@ -1,0 +1,54 @@
+// Stateless mode: JIM_URL and JIM_API_KEY set, every call made directly from this process with
+// no agent (CI and scripts). Loaded only in that mode, so agent commands do not pay for it.
+
+import { JimError } from "../errors.ts";
+import type { Deps } from "../deps.ts";
+import { parseInstanceUrl, plainHttpWarning } from "../api/instance_url.ts";
+import { checkApiKey } from "../api/api_key.ts";
+import { lazyImport } from "../lazy_import.ts";
+import { httpTimeoutMs } from "../settings.ts";
+import { DISCONNECTED, previewApiKey } from "./protocol.ts";
+import type { SessionPort } from "./session_port.ts";
+
+export function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): SessionPort {
+  const instance = (() => {
+    try {
+      return parseInstanceUrl(creds.url);
+    } catch (error) {
+      throw new JimError("usage", `JIM_URL: ${(error as Error).message}`);
+    }
+  })();
+  checkApiKey(creds.apiKey, "environment");
+  const warning = plainHttpWarning(instance);
+  if (warning) deps.io.err(warning);
+  return {
+    mode: "stateless",
+    status() {
+      return Promise.resolve({
+        ...DISCONNECTED,
+        connected: true,
+        url: instance.base,
+        key: instance.key,
+        authMethod: "ApiKey",
+        authorised: true,
+        apiKeyPreview: previewApiKey(creds.apiKey),
+        agentPid: 0,
+      });
+    },
+    async call(call) {
+      const { performCall } = await lazyImport<
+        typeof import("../api/perform_call.ts")
+      >(import.meta.url, "../api/perform_call.ts");
+      return performCall(
+        { url: instance.base },
+        call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
+        call,
+        { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
+      );
+    },
+    async batch(calls) {
+      const outcomes = await Promise.allSettled(calls.map((call) => this.call(call)));
+      return { outcomes, status: await this.status() };
+    },
+  };
+}
