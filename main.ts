@@ -1,5 +1,5 @@
 // Entry point: answer --version at once, otherwise load the command runner, which parses argv,
-// dispatches and maps errors to exit codes. Nothing else lives here: start-up time of every
+// dispatches, and exits with the command's exit code. Nothing else lives here: start-up time of every
 // command counts, and this file decides what is read before the first line runs.
 
 import { VERSION } from "./lib/version.ts";
@@ -13,5 +13,5 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V" || args[0]
     import.meta.url,
     "./lib/cli/run.ts",
   );
-  Deno.exitCode = await runCli(args);
+  await runCli(args);
 }

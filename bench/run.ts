@@ -13,7 +13,7 @@ import { cleanupAll, installSignalCleanup } from "./cleanup.ts";
 import { type HyperfineSettings, hyperfineVersion, type Timing } from "./hyperfine.ts";
 import { type MemoryResult, runMemory } from "./memory.ts";
 import { type Budget, ms, newSection, printBudgets, printSection, type Section } from "./report.ts";
-import { runStartup, type StartupResult } from "./startup.ts";
+import { ROUNDS, runStartup, type StartupResult } from "./startup.ts";
 import { runSso } from "./sso.ts";
 import { runKeyring } from "./keyring.ts";
 
@@ -31,7 +31,7 @@ function parseOptions(argv: string[]): { only: Set<SectionName>; settings: Hyper
     args: argv,
     options: {
       only: { type: "string", multiple: true },
-      runs: { type: "string", default: "20" },
+      runs: { type: "string", default: "30" },
       warmup: { type: "string", default: "3" },
       help: { type: "boolean", short: "h" },
     },
@@ -78,7 +78,7 @@ async function main(): Promise<number> {
   );
   console.log(
     `hyperfine -N, ${settings.runs} runs per command after ${settings.warmup} warm-up runs ` +
-      `(start-up commands: in 2 interleaved rounds); times are medians in ms; ` +
+      `(start-up commands: in ${ROUNDS} interleaved rounds); times are medians in ms; ` +
       `"x floor" = median / runtime floor median; sections: ${[...only].join(", ")}`,
   );
 

@@ -13,12 +13,6 @@ import { agentEndpoint, currentUid } from "../session/socket_path.ts";
 const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
 
 async function main(argv: string[], io: Io): Promise<number> {
-  if (argv[0] === "__agent") {
-    const { agentMain } = await load<typeof import("../session/agent_main.ts")>(
-      "../session/agent_main.ts",
-    );
-    return agentMain();
-  }
   let invocation;
   try {
     invocation = parseInvocation(argv);
@@ -176,12 +170,29 @@ async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
   };
 }
 
-export async function runCli(argv: string[]): Promise<number> {
+/**
+ * Runs one command and ends the process with its exit code. Every line is already written
+ * (synchronously) and nothing the command started is left to wait for, so jim exits at once:
+ * the runtime's orderly teardown of the heap would add 1-2 ms to every command. The session
+ * agent instead ends the ordinary way, letting anything still in flight finish.
+ */
+export async function runCli(argv: string[]): Promise<void> {
+  const agent = argv[0] === "__agent";
   const io = denoIo();
+  let code: number;
   try {
-    return await main(argv, io);
+    code = agent ? await runAgentProcess() : await main(argv, io);
   } catch (error) {
     io.err(`jim: ${describeError(error)}`);
-    return exitCodeFor(error);
+    code = exitCodeFor(error);
   }
+  if (agent) Deno.exitCode = code;
+  else Deno.exit(code);
+}
+
+async function runAgentProcess(): Promise<number> {
+  const { agentMain } = await load<typeof import("../session/agent_main.ts")>(
+    "../session/agent_main.ts",
+  );
+  return agentMain();
 }
