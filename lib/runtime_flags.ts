@@ -7,7 +7,9 @@
 // the cache (measured: about 2.5 ms of the 10 ms jim adds to an agent command).
 export const JIM_V8_FLAGS = "--no-lazy";
 
-// The agent uses the same flags, so both processes accept each other's code cache entries, and a
-// small young generation so a long-lived agent's heap does not creep up with each request
-// (measured: ~75 MiB flat over 10,000 requests instead of ~140 MiB).
-export const AGENT_V8_FLAGS = `${JIM_V8_FLAGS},--max-semi-space-size=1`;
+// The agent starts from the same flags (the compiled binary has them built in, and flags from
+// the environment cannot take them away) and adds two for a long-lived process: a small young
+// generation, so its heap does not creep up with each request (~75 MiB flat over 10,000 requests
+// instead of ~140 MiB), and V8's optimize-for-size mode (measured: ~66 MiB after 2000 requests
+// instead of ~75 MiB, with the same request latency).
+export const AGENT_V8_FLAGS = `${JIM_V8_FLAGS},--max-semi-space-size=1,--optimize-for-size`;
