@@ -3,6 +3,7 @@
 // bound that depends on the operation.
 
 import { JimError } from "../errors.ts";
+import { startDeadline } from "../deadline.ts";
 import { readLine, writeLine } from "./framing.ts";
 import { AgentNotRunning, connectAgent } from "./agent_transport.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
@@ -19,18 +20,29 @@ type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v
 
 export { AgentNotRunning };
 
-const CONTROL_TIMEOUT_MS = 15_000;
-// An API call may wait out rate limiting (up to 5 Retry-After waits of 60 s) and timeouts.
-const CALL_TIMEOUT_MS = 10 * 60_000;
-// A batch is health checks: a script polling test-connection must not wait minutes on a hung
-// agent.
-const BATCH_TIMEOUT_MS = 2 * 60_000;
+/** How long each kind of request may wait for the agent's answer. */
+export interface AgentTimeouts {
+  controlMs: number;
+  callMs: number;
+  batchMs: number;
+}
+
+const TIMEOUTS: AgentTimeouts = {
+  controlMs: 15_000,
+  // An API call may wait out rate limiting (up to 5 Retry-After waits of 60 s) and timeouts.
+  callMs: 10 * 60_000,
+  // A batch is health checks: a script polling test-connection must not wait minutes on a hung
+  // agent.
+  batchMs: 2 * 60_000,
+};
 
 export class AgentClient {
   readonly endpoint: AgentEndpoint;
+  readonly #timeouts: AgentTimeouts;
 
-  constructor(endpoint: AgentEndpoint) {
+  constructor(endpoint: AgentEndpoint, timeouts: AgentTimeouts = TIMEOUTS) {
     this.endpoint = endpoint;
+    this.#timeouts = timeouts;
   }
 
   /** Where the agent's socket (or port file) lives; its directory is the private one. */
@@ -51,27 +63,20 @@ export class AgentClient {
     }
     const { conn, auth } = await connectAgent(this.endpoint);
     const limit = request.op === "request"
-      ? CALL_TIMEOUT_MS
+      ? this.#timeouts.callMs
       : request.op === "batch"
-      ? BATCH_TIMEOUT_MS
-      : CONTROL_TIMEOUT_MS;
-    const onDeadline = () => {
+      ? this.#timeouts.batchMs
+      : this.#timeouts.controlMs;
+    // A hung agent must not hang the command: past the deadline the connection is closed, and
+    // the pending read fails.
+    const deadline = startDeadline(limit, () => {
       try {
         conn.close();
       } catch { /* already closed */ }
-    };
-    let deadline: AbortSignal | undefined;
+    });
     try {
-      const answer = readLine(conn, MAX_RESPONSE_BYTES);
-      answer.catch(() => {}); // awaited below; a failed write must not leave it unhandled
-      const sent = writeLine(conn, { v: PROTOCOL_VERSION, ...request, ...(auth ? { auth } : {}) });
-      // Set up while the request is on its way, so the agent's work hides its cost (about half
-      // a millisecond). AbortSignal.timeout rather than setTimeout: the first setTimeout in a
-      // process loads Deno's Node-compatible timers, about 4 ms on every command.
-      deadline = AbortSignal.timeout(limit);
-      deadline.addEventListener("abort", onDeadline, { once: true });
-      await sent;
-      const line = await answer;
+      await writeLine(conn, { v: PROTOCOL_VERSION, ...request, ...(auth ? { auth } : {}) });
+      const line = await readLine(conn, MAX_RESPONSE_BYTES);
       if (line === null) {
         throw new JimError("agent", "the session agent closed the connection without answering");
       }
@@ -98,7 +103,7 @@ export class AgentClient {
       }
       throw new JimError("agent", `session agent failure: ${(error as Error).message}`);
     } finally {
-      deadline?.removeEventListener("abort", onDeadline);
+      deadline.cancel();
       try {
         conn.close();
       } catch { /* already closed */ }

@@ -1,0 +1,76 @@
+// The CLI's side of the agent socket when the agent misbehaves: one that accepts and never
+// answers is given up on at the deadline, with a clear message, and the deadline itself.
+
+import assert from "node:assert/strict";
+import { AgentClient } from "../lib/session/agent_client.ts";
+import { startDeadline } from "../lib/deadline.ts";
+import { rejectsWith } from "./helpers/rejects_with.ts";
+
+Deno.test({
+  name: "an agent that accepts and never answers: the command gives up at the deadline",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jim-agent-client-" });
+    await Deno.chmod(dir, 0o700);
+    const path = `${dir}/agent.sock`;
+    const listener = Deno.listen({ transport: "unix", path });
+    await Deno.chmod(path, 0o600);
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const conn of listener) held.push(conn); // read nothing, answer nothing
+    })();
+    // Should the deadline not work, this ends the wait (and fails the test) rather than hanging.
+    const guard = setTimeout(() => held.forEach((conn) => conn.close()), 20_000);
+    try {
+      const client = new AgentClient({ kind: "unix", path, uid: Deno.uid() }, {
+        controlMs: 300,
+        callMs: 300,
+        batchMs: 300,
+      });
+      await rejectsWith(
+        client.send({ op: "status" }),
+        "agent",
+        "the session agent did not answer in time",
+      );
+      await rejectsWith(
+        client.send({ op: "request", call: { method: "GET", path: "/api/v1/health" } }),
+        "agent",
+        "the session agent did not answer in time",
+      );
+      assert.equal(held.length, 2);
+    } finally {
+      clearTimeout(guard);
+      listener.close();
+      await accepting.catch(() => {});
+      for (const conn of held) conn.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("a deadline fires once its time is up, and not at all once cancelled", async () => {
+  const fired: string[] = [];
+  startDeadline(20, () => fired.push("armed"));
+  const cancelled = startDeadline(20, () => fired.push("cancelled"));
+  cancelled.cancel();
+  // A deadline never holds the process open, so something else must while this test waits.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(fired, ["armed"]);
+});
+
+Deno.test("a pending deadline does not keep a process alive", async () => {
+  const source = `import { startDeadline } from ${
+    JSON.stringify(new URL("../lib/deadline.ts", import.meta.url).href)
+  };\nstartDeadline(600_000, () => console.log("fired"));\nconsole.log("done");`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "-q", "--ext=ts", source],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // A guard against a hang, not a timing assertion: the deadline is ten minutes away.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const out = await child.output();
+  clearTimeout(guard);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout), "done\n");
+});
