@@ -10,7 +10,12 @@ import { newSection, type Row, type Section } from "./report.ts";
 export const PARALLEL = 50;
 const PARALLEL_BATCHES = 5;
 const HEALTH_VERSION = "/api/v1/health/version";
-export const ROUNDS = 5;
+const ROUNDS = 5;
+
+/** How many interleaved rounds `runs` runs are split into (each round has at least 2 runs). */
+export function roundsFor(runs: number): number {
+  return Math.min(ROUNDS, Math.floor(runs / 2));
+}
 const FLOOR = "runtime floor: deno run empty.ts, jim's flags";
 const VERSION = "jim --version";
 const TEST_CONNECTION = "jim test-connection (agent)";
@@ -103,7 +108,7 @@ async function interleaved(
   settings: HyperfineSettings,
 ): Promise<Map<string, Timing | Error>> {
   const samples = new Map<string, number[] | Error>(specs.map((s) => [s.name, []]));
-  const rounds = Math.min(ROUNDS, Math.floor(settings.runs / 2));
+  const rounds = roundsFor(settings.runs);
   for (let round = 0; round < rounds; round++) {
     const runs = Math.floor(settings.runs / rounds) + (round < settings.runs % rounds ? 1 : 0);
     for (const spec of specs) {

@@ -14,10 +14,14 @@ export interface Deadline {
 export function startDeadline(ms: number, onExpire: () => void): Deadline {
   const cell = new Int32Array(new SharedArrayBuffer(4));
   const wait = Atomics.waitAsync(cell, 0, 0, ms);
-  if (wait.async) {
-    wait.value.then((outcome) => {
-      if (outcome === "timed-out") onExpire();
-    });
+  if (!wait.async) {
+    // A deadline of zero or less has passed already; expire as soon as the caller yields.
+    let armed = true;
+    queueMicrotask(() => armed && onExpire());
+    return { cancel: () => void (armed = false) };
   }
+  wait.value.then((outcome) => {
+    if (outcome === "timed-out") onExpire();
+  });
   return { cancel: () => void Atomics.notify(cell, 0) };
 }

@@ -51,11 +51,13 @@ Deno.test({
 Deno.test("a deadline fires once its time is up, and not at all once cancelled", async () => {
   const fired: string[] = [];
   startDeadline(20, () => fired.push("armed"));
-  const cancelled = startDeadline(20, () => fired.push("cancelled"));
-  cancelled.cancel();
+  startDeadline(0, () => fired.push("zero"));
+  startDeadline(-5, () => fired.push("negative"));
+  startDeadline(20, () => fired.push("cancelled")).cancel();
+  startDeadline(0, () => fired.push("zero, cancelled")).cancel();
   // A deadline never holds the process open, so something else must while this test waits.
   await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.deepEqual(fired, ["armed"]);
+  assert.deepEqual(fired, ["zero", "negative", "armed"]);
 });
 
 Deno.test("a pending deadline does not keep a process alive", async () => {

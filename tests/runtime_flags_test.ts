@@ -1,6 +1,7 @@
-// One set of V8 flags for every jim process: the `deno task jim` line, the tests (run_jim.ts),
-// the compile task and the agent jim starts (checked in cli_agent_test.ts). Processes that load
-// the same modules with other flags reject each other's code cache entries and recompile.
+// The `deno task jim` line must start jim as the tests do (tests/helpers/run_jim.ts): with the
+// permission set and the V8 flags of lib/runtime_flags.ts, which tools/compile.ts and the agent
+// spawn take from the same constant. That the agent really shares the code cache is checked in
+// cli_agent_test.ts.
 
 import assert from "node:assert/strict";
 import { JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
