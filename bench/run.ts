@@ -13,7 +13,7 @@ import { cleanupAll, installSignalCleanup } from "./cleanup.ts";
 import { type HyperfineSettings, hyperfineVersion, type Timing } from "./hyperfine.ts";
 import { type MemoryResult, runMemory } from "./memory.ts";
 import { type Budget, ms, newSection, printBudgets, printSection, type Section } from "./report.ts";
-import { roundsFor, runStartup, type StartupResult } from "./startup.ts";
+import { runStartup, type StartupResult } from "./startup.ts";
 import { runSso } from "./sso.ts";
 import { runKeyring } from "./keyring.ts";
 
@@ -78,9 +78,8 @@ async function main(): Promise<number> {
   );
   console.log(
     `hyperfine -N, ${settings.runs} runs per command after ${settings.warmup} warm-up runs ` +
-      `(start-up commands: in ${
-        roundsFor(settings.runs)
-      } interleaved rounds); times are medians in ms; ` +
+      `(start-up commands: taken in turn, one run of each per round, after one warm-up run ` +
+      `of its own); times are medians in ms; ` +
       `"x floor" = median / runtime floor median; sections: ${[...only].join(", ")}`,
   );
 

@@ -10,12 +10,6 @@ import { newSection, type Row, type Section } from "./report.ts";
 export const PARALLEL = 50;
 const PARALLEL_BATCHES = 5;
 const HEALTH_VERSION = "/api/v1/health/version";
-const ROUNDS = 5;
-
-/** How many interleaved rounds `runs` runs are split into (each round has at least 2 runs). */
-export function roundsFor(runs: number): number {
-  return Math.min(ROUNDS, Math.floor(runs / 2));
-}
 const FLOOR = "runtime floor: deno run empty.ts, jim's flags";
 const VERSION = "jim --version";
 const TEST_CONNECTION = "jim test-connection (agent)";
@@ -98,9 +92,10 @@ interface Spec {
 }
 
 /**
- * Splits each command's runs into ROUNDS hyperfine invocations, taken in turn (A B C ... A B C),
- * so a burst of load from elsewhere on the host hits every command alike; the samples of all
- * rounds are then summarised together.
+ * Takes the commands in turn, one timed run each per round (A B C ... A B C), each run after one
+ * warm-up run of its own command: a burst of load from elsewhere on the host then hits every
+ * command alike, and each ratio compares runs made moments apart. The first round warms up with
+ * the full `settings.warmup`.
  */
 async function interleaved(
   specs: Spec[],
@@ -108,17 +103,14 @@ async function interleaved(
   settings: HyperfineSettings,
 ): Promise<Map<string, Timing | Error>> {
   const samples = new Map<string, number[] | Error>(specs.map((s) => [s.name, []]));
-  const rounds = roundsFor(settings.runs);
-  for (let round = 0; round < rounds; round++) {
-    const runs = Math.floor(settings.runs / rounds) + (round < settings.runs % rounds ? 1 : 0);
+  for (let round = 0; round < settings.runs; round++) {
     for (const spec of specs) {
       const soFar = samples.get(spec.name);
       if (soFar instanceof Error) continue;
       try {
         const timing = await hyperfine(spec.name, spec.argv, spec.env ?? vars, {
-          // Later rounds need only to bring the command's files back into the page cache.
           warmup: round === 0 ? settings.warmup : Math.min(settings.warmup, 1),
-          runs,
+          runs: 1,
         });
         soFar!.push(...timing.samples);
       } catch (error) {
