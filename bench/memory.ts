@@ -2,8 +2,8 @@
 // straight through its socket (what `jim api` sends, minus the process start-up), and the
 // socket round trip those requests took.
 
-import { CONFIG, ROOT_DIR } from "../tests/helpers/run_jim.ts";
-import { AGENT_V8_FLAGS } from "../lib/runtime_flags.ts";
+import { ROOT_DIR } from "../tests/helpers/run_jim.ts";
+import { AGENT_V8_FLAGS, denoRunArgs } from "../lib/runtime_flags.ts";
 import type { ApiKeyStage } from "./api_key_stage.ts";
 import { mib, residentKiB } from "./agent.ts";
 import { onCleanup, stopChild, timeBox } from "./cleanup.ts";
@@ -65,16 +65,7 @@ export async function runMemory(stage: ApiKeyStage): Promise<MemoryResult> {
 /** VmRSS of an idle deno process started with jim's flags (the runtime's own footprint). */
 async function idleRuntimeKiB(): Promise<number> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      "--no-prompt",
-      "-P=jim",
-      `--v8-flags=${AGENT_V8_FLAGS}`,
-      "--config",
-      CONFIG,
-      `${ROOT_DIR}/bench/idle_probe.ts`,
-    ],
+    args: [...denoRunArgs(AGENT_V8_FLAGS), `${ROOT_DIR}/bench/idle_probe.ts`],
     stdin: "piped",
     stdout: "piped",
     stderr: "null",

@@ -16,3 +16,23 @@ export const JIM_V8_FLAGS = "--no-lazy,--optimize-for-size";
 // (~75 MiB flat over 10,000 requests instead of ~140 MiB). In the compiled binary jim's flags are
 // built in and this list comes through DENO_V8_FLAGS, which adds to them.
 export const AGENT_V8_FLAGS = `${JIM_V8_FLAGS},--max-semi-space-size=1`;
+
+/**
+ * The `deno run` arguments that start a script as jim runs from a checkout: the binary's
+ * permission set, the V8 flags and the project's deno.json. `extra` goes before the script
+ * (`--cached-only`, say); a `--log-level` there takes the place of `-q`.
+ */
+export function denoRunArgs(v8Flags = JIM_V8_FLAGS, extra: string[] = []): string[] {
+  const config = decodeURIComponent(new URL("../deno.json", import.meta.url).pathname);
+  const quiet = extra.some((arg) => arg.startsWith("--log-level")) ? [] : ["-q"];
+  return [
+    "run",
+    ...quiet,
+    ...extra,
+    "--no-prompt",
+    "-P=jim",
+    `--v8-flags=${v8Flags}`,
+    "--config",
+    config,
+  ];
+}

@@ -3,8 +3,8 @@
 // sign-in, which loads every lazily imported npm module the command needs.
 
 import assert from "node:assert/strict";
-import { CONFIG, MAIN } from "./helpers/run_jim.ts";
-import { JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
+import { MAIN } from "./helpers/run_jim.ts";
+import { denoRunArgs, JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
 import { assertClean, parseList } from "./helpers/cli_fixture.ts";
 import { withSso } from "./helpers/sso_fixture.ts";
 
@@ -14,18 +14,7 @@ Deno.test("deno run --cached-only with an empty DENO_DIR and no registry: SSO si
     await Deno.mkdir(denoDir);
     const run = async (args: string[]) => {
       const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--cached-only",
-          "-q",
-          "--no-prompt",
-          "-P=jim",
-          `--v8-flags=${JIM_V8_FLAGS}`,
-          "--config",
-          CONFIG,
-          MAIN,
-          ...args,
-        ],
+        args: [...denoRunArgs(JIM_V8_FLAGS, ["--cached-only"]), MAIN, ...args],
         env: {
           ...env.vars,
           DENO_DIR: denoDir,

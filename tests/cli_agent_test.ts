@@ -9,8 +9,8 @@ import {
   TEST_KEY,
   withCli,
 } from "./helpers/cli_fixture.ts";
-import { JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
-import { CONFIG, MAIN } from "./helpers/run_jim.ts";
+import { denoRunArgs, JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
+import { MAIN } from "./helpers/run_jim.ts";
 
 async function rawExchange(path: string, payload: Uint8Array): Promise<string> {
   const conn = await Deno.connect({ transport: "unix", path });
@@ -257,17 +257,7 @@ Deno.test({
       // V8 rejects code cached under other flags, so an agent with flags of its own would make
       // the next command recompile (and rewrite) every module both load, errors.ts among them.
       const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--log-level=debug",
-          "--no-prompt",
-          "-P=jim",
-          `--v8-flags=${JIM_V8_FLAGS}`,
-          "--config",
-          CONFIG,
-          MAIN,
-          "whoami",
-        ],
+        args: [...denoRunArgs(JIM_V8_FLAGS, ["--log-level=debug"]), MAIN, "whoami"],
         env: env.vars,
         clearEnv: true,
         stdin: "null",

@@ -2,27 +2,15 @@
 // re-running this same program: the compiled binary, or main.ts under the binary's permissions.
 
 import { JimError } from "../errors.ts";
-import { AGENT_V8_FLAGS } from "../runtime_flags.ts";
+import { AGENT_V8_FLAGS, denoRunArgs } from "../runtime_flags.ts";
 
 export const AGENT_COMMAND = "__agent";
 const READY_TIMEOUT_MS = 20_000;
 
 export function agentArgv(): string[] {
   if (Deno.build.standalone) return [Deno.execPath(), AGENT_COMMAND];
-  const main = new URL("../../main.ts", import.meta.url);
-  const config = new URL("../../deno.json", import.meta.url);
-  return [
-    Deno.execPath(),
-    "run",
-    "-q",
-    "--no-prompt",
-    "-P=jim",
-    `--v8-flags=${AGENT_V8_FLAGS}`,
-    "--config",
-    decodeURIComponent(config.pathname),
-    decodeURIComponent(main.pathname),
-    AGENT_COMMAND,
-  ];
+  const main = decodeURIComponent(new URL("../../main.ts", import.meta.url).pathname);
+  return [Deno.execPath(), ...denoRunArgs(AGENT_V8_FLAGS), main, AGENT_COMMAND];
 }
 
 /** Spawns the agent and waits for its one-line readiness report on stdout. */

@@ -1,7 +1,7 @@
 // Runs the jim CLI as a subprocess with exactly the permission set the compiled binary gets
 // (deno.json "permissions.jim"), or $JIM_BIN when a compiled binary is at hand.
 
-import { JIM_V8_FLAGS } from "../../lib/runtime_flags.ts";
+import { denoRunArgs } from "../../lib/runtime_flags.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 export const ROOT_DIR = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
@@ -17,16 +17,7 @@ export function jimCommand(): string[] {
 
 /** `deno run` with the flags jim runs with (permissions, V8 flags, config); add a script. */
 export function denoRunFlags(): string[] {
-  return [
-    Deno.execPath(),
-    "run",
-    "-q",
-    "--no-prompt",
-    "-P=jim",
-    `--v8-flags=${JIM_V8_FLAGS}`,
-    "--config",
-    CONFIG,
-  ];
+  return [Deno.execPath(), ...denoRunArgs()];
 }
 
 export interface JimResult {
