@@ -201,9 +201,35 @@ Deno.test("auth config: fetched anonymously from {base}/api/v1/auth/config", asy
   await rejectsWith(
     fetchAuthConfig("https://jim.example.com", () => Promise.reject(new TypeError("fetch failed"))),
     "network",
-    "could not reach the JIM server at https://jim.example.com: fetch failed",
+    "cannot reach https://jim.example.com: fetch failed",
+  );
+  // Described as every other request is: a server behind a private CA gets the --ca-cert hint.
+  await rejectsWith(
+    fetchAuthConfig("https://jim.example.com", () => Promise.reject(untrustedCertificate())),
+    "network",
+    "TLS certificate for jim.example.com is not trusted (use --ca-cert FILE or JIM_CA_CERT)",
+  );
+  // A redirect is refused, as the REST client refuses it, rather than followed.
+  const redirecting = await fetchAuthConfig("https://jim.example.com", (_url, init) => {
+    assert.equal(init?.redirect, "manual");
+    return Promise.resolve(
+      new Response(null, { status: 302, headers: { location: "https://elsewhere.example/" } }),
+    );
+  }).catch((error) => error);
+  assert.ok(redirecting instanceof JimError);
+  assert.match(
+    redirecting.message,
+    /redirected to https:\/\/elsewhere\.example\/; jim does not follow/,
   );
 });
+
+function untrustedCertificate(): TypeError {
+  return new TypeError("fetch failed", {
+    cause: new Error(
+      "error sending request for url (https://x/): client error (Connect): invalid peer certificate: UnknownIssuer",
+    ),
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // discovery
@@ -281,7 +307,12 @@ Deno.test("discovery: wrong issuer, bad status and no network are clear errors",
   await rejectsWith(
     discoverOidc(GOOD_CONFIG, { fetch: () => Promise.reject(new TypeError("fetch failed")) }),
     "network",
-    /could not reach the identity provider: fetch failed/,
+    /could not reach the identity provider: cannot reach https:\/\/login\.example\.com: fetch failed/,
+  );
+  await rejectsWith(
+    discoverOidc(GOOD_CONFIG, { fetch: () => Promise.reject(untrustedCertificate()) }),
+    "network",
+    /could not reach the identity provider: TLS certificate for login\.example\.com is not trusted \(use --ca-cert FILE or JIM_CA_CERT\)/,
   );
 });
 

@@ -3,7 +3,10 @@
 // checking the answer are separate so the checker can be tested with hand-made Responses.
 
 import { JimError } from "../errors.ts";
-import { errorReason, printable } from "./safe_text.ts";
+import { networkError } from "../api/network_error.ts";
+import { readBodyText } from "../api/response_body.ts";
+import { redirectError } from "../api/status_error.ts";
+import { printable } from "./safe_text.ts";
 
 export interface AuthConfig {
   /** The OpenID provider's issuer URL; discovery lives under it. */
@@ -21,6 +24,8 @@ export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
 export const AUTH_CONFIG_PATH = "/api/v1/auth/config";
 const DEFAULT_TIMEOUT_MS = 30_000;
+// The settings are a few hundred bytes; anything near this is not a JIM server.
+const MAX_BODY_BYTES = 64 * 1024;
 
 const SSO_NOT_CONFIGURED_MESSAGE =
   "SSO is not configured on this JIM server; connect with an API key instead: " +
@@ -36,18 +41,24 @@ export async function fetchAuthConfig(
   return await checkAuthConfigResponse(response);
 }
 
-/** Sends the anonymous request; transport failures become "network" errors. */
-export async function requestAuthConfig(
+/**
+ * Sends the anonymous request under the REST client's rules: no redirects followed, transport
+ * failures described as for any other call (with the --ca-cert hint for an untrusted
+ * certificate).
+ */
+async function requestAuthConfig(
   baseUrl: string,
   fetchFn: FetchFn,
   options: { timeoutMs?: number } = {},
 ): Promise<Response> {
   const url = `${baseUrl.replace(/\/+$/, "")}${AUTH_CONFIG_PATH}`;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let response: Response;
   try {
-    return await fetchFn(url, {
+    response = await fetchFn(url, {
       method: "GET",
       headers: { accept: "application/json" },
+      redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
@@ -60,19 +71,18 @@ export async function requestAuthConfig(
         { cause: error },
       );
     }
-    throw new JimError(
-      "network",
-      `could not reach the JIM server at ${baseUrl}: ${errorReason(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw networkError(error, new URL(url));
   }
+  if ((response.status >= 300 && response.status < 400) || response.type === "opaqueredirect") {
+    await response.body?.cancel().catch(() => {});
+    throw redirectError(response, new URL(url));
+  }
+  return response;
 }
 
 /** Checks an auth/config response: 200 with the expected shape, or 503 sso_not_configured. */
 export async function checkAuthConfigResponse(response: Response): Promise<AuthConfig> {
-  const text = await response.text().catch(() => "");
+  const text = await readBodyText(response, MAX_BODY_BYTES, `GET ${AUTH_CONFIG_PATH}`);
   let body: unknown = undefined;
   try {
     body = text === "" ? undefined : JSON.parse(text);

@@ -190,7 +190,7 @@ async function redeem(
         requireIdToken: flow.nonce !== undefined,
       });
     } catch (error) {
-      throw toJimError(error, "redeeming the sign-in code");
+      throw toJimError(error, "redeeming the sign-in code", new URL(ctx.as.issuer));
     }
     hit.finish({ ok: true });
     return tokenSetFromResponse(tokens, now);

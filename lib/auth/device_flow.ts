@@ -59,7 +59,7 @@ export async function signInWithDeviceCode(
     );
     authorization = await oauth.processDeviceAuthorizationResponse(ctx.as, client, response);
   } catch (error) {
-    throw toJimError(error, "starting device code sign-in");
+    throw toJimError(error, "starting device code sign-in", new URL(ctx.as.issuer));
   }
 
   const started = clock();
@@ -108,7 +108,7 @@ export async function signInWithDeviceCode(
             { cause: error },
           );
       }
-      throw toJimError(error, "device code sign-in");
+      throw toJimError(error, "device code sign-in", new URL(ctx.as.issuer));
     }
   }
 }

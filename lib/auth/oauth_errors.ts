@@ -3,6 +3,7 @@
 // ASCII. Secrets (codes, verifiers, tokens) are never part of either.
 
 import { JimError } from "../errors.ts";
+import { networkError } from "../api/network_error.ts";
 import { errorReason, printable } from "./safe_text.ts";
 
 interface CodedError {
@@ -37,8 +38,12 @@ export function oauthErrorText(error: unknown): string {
   return `${code}${description}`;
 }
 
-/** Maps a failure of `action` ("the token refresh", ...) to a JimError. */
-export function toJimError(error: unknown, action: string): JimError {
+/**
+ * Maps a failure of `action` ("the token refresh", ...) to a JimError. `idp`, the provider's
+ * issuer, lets a transport failure be described as for any other request (TLS trust, proxy,
+ * refused, unresolved host).
+ */
+export function toJimError(error: unknown, action: string, idp?: URL): JimError {
   if (error instanceof JimError) return error;
   const e = (typeof error === "object" && error !== null ? error : {}) as CodedError;
   switch (e.code) {
@@ -101,7 +106,9 @@ export function toJimError(error: unknown, action: string): JimError {
   if (error instanceof TypeError && !(typeof e.code === "string" && e.code.startsWith("ERR_"))) {
     return new JimError(
       "network",
-      `${action} failed: could not reach the identity provider: ${errorReason(error)}`,
+      `${action} failed: could not reach the identity provider: ${
+        idp ? networkError(error, idp).message : errorReason(error)
+      }`,
       { cause: error },
     );
   }

@@ -70,7 +70,7 @@ export async function discoverOidc(
       as = await oauth.processDiscoveryResponse(toggleTrailingSlash(issuer), spare);
     }
   } catch (error) {
-    throw toJimError(error, `OpenID discovery for ${issuer.origin}`);
+    throw toJimError(error, `OpenID discovery for ${issuer.origin}`, issuer);
   }
   const plain = JSON.parse(JSON.stringify(as)) as Oauth.AuthorizationServer;
   if (insecure) assertLoopbackEndpoints(plain);

@@ -47,7 +47,7 @@ export async function refreshTokens(
     if (oauthErrorCode(error) === "invalid_grant") {
       throw new JimError("auth_failed", expiredMessage(deps.instanceUrl), { cause: error });
     }
-    throw toJimError(error, "refreshing the sign-in");
+    throw toJimError(error, "refreshing the sign-in", new URL(ctx.as.issuer));
   }
 }
 
