@@ -23,5 +23,5 @@ export interface Deps {
   /** --verbose: one line per HTTP step, already redacted. */
   trace?: (line: string) => void;
   /** The PEM CA from --ca-cert / JIM_CA_CERT, handed to the agent with the session. */
-  caCertPem?: string;
+  caCertPem(): Promise<string | undefined>;
 }

@@ -92,6 +92,24 @@ Deno.test("completion works whatever the session settings say", async () => {
   });
 });
 
+Deno.test("commands through the agent never read JIM_CA_CERT: the agent has the CA from connect", async () => {
+  await withCli(async ({ jim, connect }) => {
+    await connect();
+    const result = await jim(["whoami", "--json"], { env: { JIM_CA_CERT: "/nonexistent.pem" } });
+    assertClean(result);
+    assert.equal(result.code, 0, result.stderr);
+    // connect does make requests itself, so there the unreadable file is the user's error.
+    assertOneLineError(
+      await jim(["connect", "https://127.0.0.1:9", "--api-key-stdin"], {
+        stdin: TEST_KEY,
+        env: { JIM_CA_CERT: "/nonexistent.pem" },
+      }),
+      2,
+      /JIM_CA_CERT: cannot read '\/nonexistent\.pem'/,
+    );
+  });
+});
+
 Deno.test("a reader that closes the pipe early ends jim quietly", async () => {
   await withCli(async ({ env, connect }) => {
     await connect();

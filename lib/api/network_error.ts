@@ -9,8 +9,13 @@ import { proxyFor } from "./proxy_env.ts";
 
 const CA_HINT = "use --ca-cert FILE or JIM_CA_CERT";
 
-/** A JimError "network" (or "protocol" for a non-HTTP answer) for a failed fetch of `url`. */
+/**
+ * A JimError "network" (or "protocol" for a non-HTTP answer) for a failed fetch of `url`. A
+ * JimError is kept as it is: jim's own fetch (lib/cli/run.ts) reads --ca-cert on first use and
+ * fails with that error, already described.
+ */
 export function networkError(error: unknown, url: URL): JimError {
+  if (error instanceof JimError) return error;
   const text = errorText(error);
   const origin = url.origin;
   const host = url.host;

@@ -192,7 +192,7 @@ async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<C
     serverVersion: verified.serverVersion,
     authorised: true,
     identity: verified.identity,
-    caCertPem: deps.caCertPem,
+    caCertPem: await deps.caCertPem(),
     httpTimeoutMs: httpTimeoutMs(deps.env),
   });
   return connectResult(status, "Connected to JIM using an API key");

@@ -114,7 +114,7 @@ export async function connectInteractive(
     serverVersion: verified.serverVersion,
     authorised: verified.authorised,
     identity: verified.identity,
-    caCertPem: deps.caCertPem,
+    caCertPem: await deps.caCertPem(),
     httpTimeoutMs: httpTimeoutMs(deps.env),
     keyring: keyringChoice(deps.env),
   });
