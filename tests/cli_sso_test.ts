@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { assertClean, assertOneLineError, parseList } from "./helpers/cli_fixture.ts";
 import { eventually, LOGIN, withSso } from "./helpers/sso_fixture.ts";
 import { spawnJim } from "./helpers/run_jim.ts";
+import { startJimServer } from "../fixtures/jim_server.ts";
 import { driveDeviceCode } from "../fixtures/scripted_browser.ts";
 import { chromiumAvailable } from "../fixtures/chromium_browser.ts";
 
@@ -169,6 +170,22 @@ Deno.test("connect to the URL of a live session reuses it; --force signs in agai
     const forced = await signIn(["--force"]);
     assert.equal(forced.Status, "Connected to JIM");
     assert.equal(await browserLaunches(), 2);
+  });
+});
+
+Deno.test("connect to another instance does not first check the live session's credentials", async () => {
+  await withSso(async ({ server, jim, signIn }) => {
+    await signIn();
+    const other = await startJimServer({});
+    try {
+      const userinfo = () => server.requests.filter((r) => r.path === "/api/v1/userinfo").length;
+      const before = userinfo();
+      // The other instance has no SSO, so connect ends there; the live session is not its own.
+      assertOneLineError(await jim(["connect", other.url]), 1, /SSO is not configured/);
+      assert.equal(userinfo(), before, "no request to the first instance");
+    } finally {
+      await other.close();
+    }
   });
 });
 

@@ -40,7 +40,7 @@ async function main(argv: string[], io: Io): Promise<number> {
     }
   }
   try {
-    return await dispatch(command, await buildDeps(io, command));
+    return await dispatch(command, buildDeps(io, command));
   } catch (error) {
     io.err(`${command.display}: ${describeCommandError(error, command)}`);
     return exitCodeFor(error);
@@ -112,7 +112,7 @@ function describeCommandError(error: unknown, command: ParsedCommand): string {
   return describeError(error);
 }
 
-async function buildDeps(io: Io, command: ParsedCommand): Promise<Deps> {
+function buildDeps(io: Io, command: ParsedCommand): Deps {
   const env = {
     get: (name: string) => Deno.env.get(name),
   };

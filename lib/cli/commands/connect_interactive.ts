@@ -8,7 +8,7 @@ import type { ConnectOptions, ConnectResult } from "./connect.ts";
 import { connectResult } from "./connect.ts";
 import { adoptSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
-import { asBatchResult, type BatchResult, type SessionStatus } from "../../session/protocol.ts";
+import { asBatchResult, asStatus, type SessionStatus } from "../../session/protocol.ts";
 import { withInstanceLock } from "../../session/instance_lock.ts";
 import { currentUid, parentDir } from "../../session/socket_path.ts";
 import { httpTimeoutMs } from "../../settings.ts";
@@ -123,19 +123,21 @@ export async function connectInteractive(
 
 /** A live OAuth session for this instance in the agent, whose credentials still work. */
 async function liveSessionFor(deps: Deps, base: string): Promise<SessionStatus | null> {
-  let answer: BatchResult;
+  const ours = (status: SessionStatus) =>
+    status.connected && status.url === base && status.authMethod === "OAuth";
   try {
-    answer = await deps.agent.send({
-      op: "batch",
-      calls: [{ method: "GET", path: "/api/v1/userinfo" }],
-    }).then((value) => asBatchResult(value, 1));
+    // The status first: checking credentials of the agent's session to another instance, which
+    // may be slow or down, would only delay this sign-in.
+    if (!ours(asStatus(await deps.agent.send({ op: "status" })))) return null;
+    const answer = asBatchResult(
+      await deps.agent.send({ op: "batch", calls: [{ method: "GET", path: "/api/v1/userinfo" }] }),
+      1,
+    );
+    return ours(answer.status) && answer.outcomes[0]?.ok ? answer.status : null;
   } catch {
     // No agent, or one that cannot answer this (another version): nothing to reuse.
     return null;
   }
-  const { status, outcomes } = answer;
-  const same = status.connected && status.url === base && status.authMethod === "OAuth";
-  return same && outcomes[0]?.ok ? status : null;
 }
 
 /** Tokens from the stored refresh token, already written back when rotated; null to sign in. */
