@@ -18,6 +18,16 @@ export function idleTimeoutMs(env: Env): number {
   return seconds(env, "JIM_AGENT_IDLE_TIMEOUT", 8 * 3600, 1, MAX_TIMER_SECONDS) * 1000;
 }
 
+/** JIM_KEYRING_TIMEOUT: seconds (fractions allowed) for each credential-store call, 0.1-300. */
+export function keyringTimeoutMs(env: Env): number {
+  return Math.round(
+    seconds(env, "JIM_KEYRING_TIMEOUT", DEFAULT_KEYRING_TIMEOUT_S, 0.1, 300) * 1000,
+  );
+}
+
+// Generous for a first unlock prompt, short enough that a hung store does not stall connect.
+const DEFAULT_KEYRING_TIMEOUT_S = 5;
+
 function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env.get(name);
   if (raw === undefined || raw.trim() === "") return fallback;

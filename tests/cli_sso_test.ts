@@ -173,6 +173,17 @@ Deno.test("connect to the URL of a live session reuses it; --force signs in agai
   });
 });
 
+Deno.test("JIM_KEYRING=none, in any case, turns the store off without a notice about it", async () => {
+  await withSso(async ({ jim, server }) => {
+    for (const value of ["none", "NONE", " None "]) {
+      const result = await jim(["connect", server.url, "--force"], { env: { JIM_KEYRING: value } });
+      assertClean(result);
+      assert.equal(result.code, 0, result.stderr);
+      assert.doesNotMatch(result.stderr, /credential store/, `JIM_KEYRING='${value}'`);
+    }
+  });
+});
+
 Deno.test("connect to another instance does not first check the live session's credentials", async () => {
   await withSso(async ({ server, jim, signIn }) => {
     await signIn();

@@ -12,7 +12,8 @@ import type {
   NativeKeyringModule,
 } from "../lib/keyring/keyring.ts";
 import { quoteForSecurity } from "../lib/keyring/security.ts";
-import { keyringTimeoutMs, selectKeyring } from "../lib/keyring/select.ts";
+import { selectKeyring } from "../lib/keyring/select.ts";
+import { keyringTimeoutMs } from "../lib/settings.ts";
 import { commandRunner, systemDeps } from "../lib/keyring/system_deps.ts";
 import { MAX_BLOB_BYTES, parseCmdkeyList } from "../lib/keyring/wincred.ts";
 import {
@@ -122,9 +123,9 @@ Deno.test("selectKeyring: a bad JIM_KEYRING or timeout is a usage error", () => 
       bad,
     );
   }
-  assert.equal(keyringTimeoutMs(undefined), 5000);
-  assert.equal(keyringTimeoutMs("0.5"), 500);
-  assert.equal(keyringTimeoutMs("30"), 30000);
+  assert.equal(keyringTimeoutMs(envOf({})), 5000);
+  assert.equal(keyringTimeoutMs(envOf({ JIM_KEYRING_TIMEOUT: "0.5" })), 500);
+  assert.equal(keyringTimeoutMs(envOf({ JIM_KEYRING_TIMEOUT: "30" })), 30000);
 });
 
 Deno.test("none backend: stores nothing, finds nothing, says why", async () => {

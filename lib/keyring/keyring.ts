@@ -82,11 +82,7 @@ export interface KeyringDeps {
   which(name: string): string | null;
   /** Loads the native addon; called only when a backend that needs it is used. */
   loadNative(): Promise<NativeKeyringModule>;
-  /** Per-call time limit; defaults to JIM_KEYRING_TIMEOUT or 5 s. */
-  timeoutMs?: number;
 }
-
-export const DEFAULT_TIMEOUT_MS = 5000;
 
 export function keyringUnavailable(message: string, cause?: unknown): JimError {
   return new JimError("keyring_unavailable", message, cause === undefined ? undefined : { cause });

@@ -2,13 +2,8 @@
 // loaded here: selection is a PATH lookup at most, and backends probe when asked.
 
 import { usageError } from "../errors.ts";
-import {
-  DEFAULT_TIMEOUT_MS,
-  type Keyring,
-  KEYRING_NAMES,
-  type KeyringDeps,
-  type KeyringName,
-} from "./keyring.ts";
+import { keyringTimeoutMs } from "../settings.ts";
+import { type Keyring, KEYRING_NAMES, type KeyringDeps, type KeyringName } from "./keyring.ts";
 import { NativeKeyring } from "./native.ts";
 import { NoKeyring } from "./none.ts";
 import { SecretToolKeyring } from "./secret_tool.ts";
@@ -19,8 +14,6 @@ import { echoInput } from "../text.ts";
 
 export type { Keyring, KeyringDeps } from "./keyring.ts";
 
-const MAX_TIMEOUT_SECONDS = 300;
-
 export function selectKeyring(
   platform: typeof Deno.build.os,
   env: { get(name: string): string | undefined },
@@ -28,7 +21,7 @@ export function selectKeyring(
 ): Keyring {
   const choice = keyringChoice(env.get("JIM_KEYRING"));
   const all: KeyringDeps = { ...systemDeps({ path: env.get("PATH") ?? "" }), ...deps };
-  const timeoutMs = deps?.timeoutMs ?? keyringTimeoutMs(env.get("JIM_KEYRING_TIMEOUT"));
+  const timeoutMs = keyringTimeoutMs(env);
   const name = choice === "auto" ? autoChoice(platform, all) : choice;
   switch (name) {
     case "none":
@@ -66,24 +59,8 @@ function autoChoice(platform: typeof Deno.build.os, deps: KeyringDeps): KeyringN
       return "security";
     case "windows":
       return "wincred";
-    case "linux":
-      return deps.which("secret-tool") === null ? "native" : "secret-tool";
     default:
-      // FreeBSD and friends: libsecret's tool if present, else whatever the addon supports.
+      // Linux, FreeBSD and friends: libsecret's tool if present, else what the addon supports.
       return deps.which("secret-tool") === null ? "native" : "secret-tool";
   }
-}
-
-/** JIM_KEYRING_TIMEOUT in seconds (fractions allowed) to milliseconds; default 5 s. */
-export function keyringTimeoutMs(value: string | undefined): number {
-  if (value === undefined || value.trim() === "") return DEFAULT_TIMEOUT_MS;
-  const secondsValue = Number(value.trim());
-  if (!Number.isFinite(secondsValue) || secondsValue < 0.1 || secondsValue > MAX_TIMEOUT_SECONDS) {
-    throw usageError(
-      `JIM_KEYRING_TIMEOUT must be a number of seconds from 0.1 to ${MAX_TIMEOUT_SECONDS}; got '${
-        echoInput(value)
-      }'`,
-    );
-  }
-  return Math.round(secondsValue * 1000);
 }

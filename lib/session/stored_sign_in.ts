@@ -23,10 +23,13 @@ export async function openKeyring(
 export async function usableKeyring(
   platform: typeof Deno.build.os,
   env: KeyringEnv,
-): Promise<{ keyring: Keyring } | { keyring: null; reason: string }> {
+): Promise<{ keyring: Keyring } | { keyring: null; reason: string; disabled: boolean }> {
   const keyring = await openKeyring(platform, env);
   const probe = await keyring.available();
-  return probe.ok ? { keyring } : { keyring: null, reason: probe.reason };
+  // "disabled": the user chose JIM_KEYRING=none, so there is nothing to tell them about.
+  return probe.ok
+    ? { keyring }
+    : { keyring: null, reason: probe.reason, disabled: keyring.name === "none" };
 }
 
 /**

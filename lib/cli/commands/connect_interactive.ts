@@ -40,7 +40,7 @@ export async function connectInteractive(
   if (!options.noPersist) {
     const store = await usableKeyring(deps.platform, deps.env);
     if (store.keyring) keyring = store.keyring;
-    else if (deps.env.get("JIM_KEYRING") !== "none") {
+    else if (!store.disabled) {
       io.err(
         `Notice: the OS credential store is unavailable (${store.reason}); this sign-in is kept in memory only, so a new session will need to sign in again. Use an API key for unattended use.`,
       );
