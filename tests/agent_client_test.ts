@@ -3,30 +3,59 @@
 
 import assert from "node:assert/strict";
 import { AgentClient } from "../lib/session/agent_client.ts";
+import { MAX_REQUEST_BYTES } from "../lib/session/protocol.ts";
 import { startDeadline } from "../lib/deadline.ts";
 import { rejectsWith } from "./helpers/rejects_with.ts";
+
+/** A Unix-socket "agent" that accepts connections, records what arrives, and never answers. */
+async function withSilentAgent(
+  fn: (client: AgentClient, received: () => Promise<number[]>) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "jim-agent-client-" });
+  await Deno.chmod(dir, 0o700);
+  const path = `${dir}/agent.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  await Deno.chmod(path, 0o600);
+  const held: Deno.Conn[] = [];
+  const reads: Promise<number>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      held.push(conn);
+      reads.push((async () => {
+        let total = 0;
+        const buffer = new Uint8Array(65536);
+        for (let n; (n = await conn.read(buffer).catch(() => null)) !== null;) total += n;
+        return total;
+      })());
+    }
+  })();
+  // Should the deadline not work, this ends the wait (and fails the test) rather than hanging.
+  const guard = setTimeout(() => held.forEach((conn) => conn.close()), 20_000);
+  try {
+    const client = new AgentClient({ kind: "unix", path, uid: Deno.uid() }, {
+      controlMs: 300,
+      callMs: 300,
+      batchMs: 300,
+    });
+    await fn(client, () => Promise.all(reads));
+  } finally {
+    clearTimeout(guard);
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of held) {
+      try {
+        conn.close();
+      } catch { /* closed by the client's side already */ }
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
 Deno.test({
   name: "an agent that accepts and never answers: the command gives up at the deadline",
   ignore: Deno.build.os === "windows",
-  fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "jim-agent-client-" });
-    await Deno.chmod(dir, 0o700);
-    const path = `${dir}/agent.sock`;
-    const listener = Deno.listen({ transport: "unix", path });
-    await Deno.chmod(path, 0o600);
-    const held: Deno.Conn[] = [];
-    const accepting = (async () => {
-      for await (const conn of listener) held.push(conn); // read nothing, answer nothing
-    })();
-    // Should the deadline not work, this ends the wait (and fails the test) rather than hanging.
-    const guard = setTimeout(() => held.forEach((conn) => conn.close()), 20_000);
-    try {
-      const client = new AgentClient({ kind: "unix", path, uid: Deno.uid() }, {
-        controlMs: 300,
-        callMs: 300,
-        batchMs: 300,
-      });
+  fn: () =>
+    withSilentAgent(async (client, received) => {
       await rejectsWith(
         client.send({ op: "status" }),
         "agent",
@@ -37,15 +66,23 @@ Deno.test({
         "agent",
         "the session agent did not answer in time",
       );
-      assert.equal(held.length, 2);
-    } finally {
-      clearTimeout(guard);
-      listener.close();
-      await accepting.catch(() => {});
-      for (const conn of held) conn.close();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+      assert.equal((await received()).length, 2);
+    }),
+});
+
+Deno.test({
+  name: "a request larger than the agent takes is a usage error, and none of it is sent",
+  ignore: Deno.build.os === "windows",
+  fn: () =>
+    withSilentAgent(async (client, received) => {
+      const body = { blob: "x".repeat(MAX_REQUEST_BYTES) };
+      await rejectsWith(
+        client.send({ op: "request", call: { method: "POST", path: "/api/v1/x", body } }),
+        "usage",
+        /^the request is too large for the session agent \(\d+ bytes; at most 4194304\)$/,
+      );
+      assert.deepEqual(await received(), [0]);
+    }),
 });
 
 Deno.test("a deadline fires once its time is up, and not at all once cancelled", async () => {

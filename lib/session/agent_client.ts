@@ -4,7 +4,7 @@
 
 import { JimError } from "../errors.ts";
 import { startDeadline } from "../deadline.ts";
-import { readLine, writeLine } from "./framing.ts";
+import { encodeLine, readLine, writeBytes } from "./framing.ts";
 import { AgentNotRunning, connectAgent } from "./agent_transport.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
 import {
@@ -52,15 +52,6 @@ export class AgentClient {
 
   /** Sends one request; throws AgentNotRunning when no agent answers. */
   async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
-    const size = new TextEncoder().encode(JSON.stringify(request)).length;
-    if (size > MAX_REQUEST_BYTES - 1024) {
-      throw new JimError(
-        "usage",
-        `the request is too large for the session agent (${size} bytes; at most ${
-          MAX_REQUEST_BYTES - 1024
-        })`,
-      );
-    }
     const { conn, auth } = await connectAgent(this.endpoint);
     const limit = request.op === "request"
       ? this.#timeouts.callMs
@@ -75,7 +66,17 @@ export class AgentClient {
       } catch { /* already closed */ }
     });
     try {
-      await writeLine(conn, { v: PROTOCOL_VERSION, ...request, ...(auth ? { auth } : {}) });
+      // Encoded once: the bytes checked against the agent's limit are the bytes sent.
+      const message = encodeLine({ v: PROTOCOL_VERSION, ...request, ...(auth ? { auth } : {}) });
+      if (message.length - 1 > MAX_REQUEST_BYTES) {
+        throw new JimError(
+          "usage",
+          `the request is too large for the session agent (${
+            message.length - 1
+          } bytes; at most ${MAX_REQUEST_BYTES})`,
+        );
+      }
+      await writeBytes(conn, message);
       const line = await readLine(conn, MAX_RESPONSE_BYTES);
       if (line === null) {
         throw new JimError("agent", "the session agent closed the connection without answering");

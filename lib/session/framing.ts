@@ -28,8 +28,16 @@ export async function readLine(conn: Deno.Conn, limit: number): Promise<string |
   return new TextDecoder().decode(all);
 }
 
-export async function writeLine(conn: Deno.Conn, value: unknown): Promise<void> {
-  const bytes = new TextEncoder().encode(`${JSON.stringify(value)}\n`);
+/** One message as it goes on the wire: JSON and a newline. */
+export function encodeLine(value: unknown): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(value)}\n`);
+}
+
+export function writeLine(conn: Deno.Conn, value: unknown): Promise<void> {
+  return writeBytes(conn, encodeLine(value));
+}
+
+export async function writeBytes(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
