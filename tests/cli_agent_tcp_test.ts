@@ -110,3 +110,33 @@ Deno.test("a bad JIM_AGENT_TRANSPORT is a usage error", async () => {
     );
   });
 });
+
+Deno.test("tcp transport: a stale port file whose port another program now holds does not block a new agent", async () => {
+  await withCli(
+    async ({ env, connect }) => {
+      // A program that accepts connections and hangs up without a word.
+      const squatter = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const accepting = (async () => {
+        for await (const conn of squatter) conn.close();
+      })();
+      try {
+        const dir = env.socketPath.slice(0, env.socketPath.lastIndexOf("/"));
+        await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+        const port = (squatter.addr as Deno.NetAddr).port;
+        await Deno.writeTextFile(
+          env.socketPath,
+          JSON.stringify({ port, secret: "0".repeat(64), pid: 999999 }),
+          { mode: 0o600 },
+        );
+        await connect();
+        const { port: now } = JSON.parse(await Deno.readTextFile(env.socketPath));
+        assert.notEqual(now, port, "the new agent wrote its own port file");
+      } finally {
+        squatter.close();
+        await accepting.catch(() => {});
+      }
+    },
+    {},
+    TCP,
+  );
+});

@@ -79,7 +79,9 @@ export class AgentClient {
       await writeBytes(conn, message);
       const line = await readLine(conn, MAX_RESPONSE_BYTES);
       if (line === null) {
-        throw new JimError("agent", "the session agent closed the connection without answering");
+        // Hung up before a word: whatever listens there is not (or no longer) an agent serving
+        // this user, as when a stale Windows port file names a port another program now holds.
+        throw new AgentNotRunning();
       }
       const response = parseResponse(line);
       const trace = response.ok
@@ -95,7 +97,7 @@ export class AgentClient {
       }
       return response.result;
     } catch (error) {
-      if (error instanceof JimError) throw error;
+      if (error instanceof JimError || error instanceof AgentNotRunning) throw error;
       if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
         throw new JimError("agent", "the session agent did not answer in time");
       }

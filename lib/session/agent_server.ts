@@ -12,7 +12,8 @@ import {
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
-import { connectAgent, openAgentListener, secretMatches } from "./agent_transport.ts";
+import { openAgentListener, secretMatches } from "./agent_transport.ts";
+import { AgentClient } from "./agent_client.ts";
 import { SessionHolder, type SessionHolderDeps } from "./session_holder.ts";
 
 export interface AgentOptions {
@@ -147,14 +148,22 @@ function handle(request: AgentRequest, holder: SessionHolder, version: string): 
   }
 }
 
+const STALE_CHECK_MS = 2_000;
+
 /** Whether an agent answers at the endpoint (before a new one replaces what is there). */
 async function answersHello(endpoint: AgentEndpoint): Promise<boolean> {
+  const client = new AgentClient(endpoint, {
+    controlMs: STALE_CHECK_MS,
+    callMs: STALE_CHECK_MS,
+    batchMs: STALE_CHECK_MS,
+  });
   try {
-    const { conn, auth } = await connectAgent(endpoint);
-    conn.close();
-    return auth !== undefined || endpoint.kind === "unix";
-  } catch {
-    return false;
+    return await client.hello() !== null;
+  } catch (error) {
+    // Something answered, but not as this version's agent does. A socket in the private
+    // directory is still an agent (of another version); a stale port file's port may by now
+    // belong to any program.
+    return endpoint.kind === "unix" && error instanceof JimError;
   }
 }
 
