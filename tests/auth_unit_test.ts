@@ -493,9 +493,17 @@ Deno.test("loopback: a busy --redirect-port is an error; 127.0.0.1 host; ::1 ser
   assert.equal(listener.redirectUri, "http://127.0.0.1:8403/callback/");
   await listener.close();
 
+  // Whether this host has ::1 at all is asked of the system, not of the listener under test.
+  const hasV6 = (() => {
+    try {
+      Deno.listen({ hostname: "::1", port: 0 }).close();
+      return true;
+    } catch {
+      return false;
+    }
+  })();
   const dual = await startLoopbackListener({ expectedState: "S", redirectPort: 8404 });
   try {
-    const hasV6 = !(await refused("http://[::1]:8404/other"));
     if (hasV6) assert.equal((await get("http://[::1]:8404/other")).status, 404);
   } finally {
     await dual.close();

@@ -15,7 +15,8 @@ import { quoteForSecurity } from "../lib/keyring/security.ts";
 import { selectKeyring } from "../lib/keyring/select.ts";
 import { keyringTimeoutMs } from "../lib/settings.ts";
 import { commandRunner, systemDeps } from "../lib/keyring/system_deps.ts";
-import { MAX_BLOB_BYTES, parseCmdkeyList } from "../lib/keyring/wincred.ts";
+import { MAX_BLOB_BYTES, parseCmdkeyList, WincredKeyring } from "../lib/keyring/wincred.ts";
+import { NativeKeyring } from "../lib/keyring/native.ts";
 import {
   type KeyringSession,
   keyringTestGate,
@@ -97,6 +98,13 @@ Deno.test("selectKeyring: each JIM_KEYRING value picks its backend", () => {
     const keyring = selectKeyring(platform, envOf({ JIM_KEYRING: value }), deps);
     assert.equal(keyring.name, expected, `JIM_KEYRING=${value} on ${platform}`);
   }
+  // "native" names two layouts: keyring-rs's own on Linux and macOS, the Credential Manager
+  // layout the PowerShell module shares (target JIM:<key>) on Windows.
+  const native = (platform: typeof Deno.build.os) =>
+    selectKeyring(platform, envOf({ JIM_KEYRING: "native" }), deps);
+  assert.ok(native("linux") instanceof NativeKeyring);
+  assert.ok(native("darwin") instanceof NativeKeyring);
+  assert.ok(native("windows") instanceof WincredKeyring);
   const unset = selectKeyring("darwin", envOf({}), deps);
   assert.equal(unset.name, "security");
 });
@@ -148,9 +156,20 @@ Deno.test("every backend refuses malformed keys and tokens before touching the s
       runs.push(command);
       return Promise.resolve({ kind: "exited", code: 0, stdout: "", stderr: "" });
     },
+    loadNative: () => {
+      runs.push("native addon");
+      return Promise.reject(new Error("the addon must not be loaded for a malformed key"));
+    },
   };
-  for (const name of ["secret-tool", "security"]) {
-    const keyring = selectKeyring("linux", envOf({ JIM_KEYRING: name }), deps);
+  const backends: [string, typeof Deno.build.os][] = [
+    ["secret-tool", "linux"],
+    ["security", "darwin"],
+    ["native", "linux"],
+    ["native", "windows"],
+    ["wincred", "windows"],
+  ];
+  for (const [name, platform] of backends) {
+    const keyring = selectKeyring(platform, envOf({ JIM_KEYRING: name }), deps);
     await rejectsWith(keyring.get("jim.example.com"), "failed", /invalid credential-store key/);
     await rejectsWith(keyring.set(`${KEY_A} x`, TOKEN), "failed");
     await rejectsWith(keyring.set(KEY_A, ""), "failed", /empty/);

@@ -48,6 +48,24 @@ Deno.test("refresh waits for less than half the life (or 2 min) left; concurrent
   assert.equal(grants, 1);
 });
 
+Deno.test("a long-lived token is refreshed only in its last 2 minutes, not at half its life", async () => {
+  let grants = 0;
+  const { keeper, clock } = keeperOn(600_000, () => {
+    grants++;
+    return Promise.resolve({
+      accessToken: "a2",
+      refreshToken: "r2",
+      expiresAt: clock.now + 600_000,
+    });
+  });
+  clock.now = 470_000; // 130 s left: past half the life, not yet inside the 2-minute window
+  assert.equal(await keeper.token(), "a1");
+  assert.equal(grants, 0);
+  clock.now = 481_000; // 119 s left
+  assert.equal(await keeper.token(), "a2");
+  assert.equal(grants, 1);
+});
+
 Deno.test("a provider that is briefly unreachable does not fail calls while the token still works", async () => {
   const { keeper, clock } = keeperOn(
     600_000,
