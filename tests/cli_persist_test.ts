@@ -378,14 +378,23 @@ Deno.test({
   ...gate("a store that never answers: the notice comes within the bound and sign-in works"),
   fn: () =>
     withStage(async (s) => {
+      const pidFile = `${s.env.dir}/hung-secret-tool.pid`;
       const { result } = await s.signIn([], {
         env: {
           PATH: `${ROOT_DIR}/fixtures/standins/hang:${s.env.vars.PATH}`,
           JIM_KEYRING_TIMEOUT: "1",
+          JIM_STANDIN_PIDFILE: pidFile,
         },
         killAfterMs: 60_000,
       });
-      assert.match(result.stderr, /^Notice: the OS credential store is unavailable/m);
+      // The bound that applied is JIM_KEYRING_TIMEOUT's, and the hung tool was not left behind.
+      assert.match(
+        result.stderr,
+        /^Notice: the OS credential store is unavailable \(.*did not answer within 1 s\b/m,
+      );
+      const pid = Number(await Deno.readTextFile(pidFile));
+      assert.ok(pid > 0);
+      assert.throws(() => Deno.statSync(`/proc/${pid}`), Deno.errors.NotFound, `${pid} alive`);
     }),
 });
 
