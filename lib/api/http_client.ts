@@ -16,7 +16,8 @@ import {
 } from "./response_body.ts";
 import { MAX_RETRY_DELAY_MS, planRateLimitRetry } from "./retry_after.ts";
 import { checkBaseUrl, checkHeaders, checkMethod, encodeBody } from "./request_input.ts";
-import { redirectError, serverErrorDetail, statusError, statusLabel } from "./status_error.ts";
+import { redirectError, serverErrorDetail, statusError } from "./status_error.ts";
+import { oneLineText } from "../text.ts";
 
 export { redactSecrets } from "./redact.ts";
 
@@ -266,7 +267,7 @@ export class JimApiClient {
       throw new JimError(
         "protocol",
         redactSecrets(
-          `the server sent malformed JSON for ${describe}: ${oneLine(decoded.reason)}`,
+          `the server sent malformed JSON for ${describe}: ${oneLineText(decoded.reason)}`,
         ),
         { status: raw.status },
       );
@@ -321,11 +322,3 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 function seconds(ms: number): string {
   return String(Math.round(ms / 10) / 100);
 }
-
-function oneLine(text: string): string {
-  // deno-lint-ignore no-control-regex -- control characters are what this rejects
-  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
-}
-
-// Kept for callers that format a status on their own (e.g. `jim api --include`).
-export { statusLabel };

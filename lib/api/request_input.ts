@@ -2,6 +2,7 @@
 // extra headers (never credential headers: those come from the session) and the JSON body.
 
 import { usageError } from "../errors.ts";
+import { oneLineText } from "../text.ts";
 
 const CREDENTIAL_HEADERS = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization"]);
 
@@ -11,7 +12,7 @@ export function checkBaseUrl(baseUrl: string): string {
     url = new URL(baseUrl);
   } catch {
     throw usageError(
-      `the JIM base URL '${oneLine(String(baseUrl)).slice(0, 80)}' is not a valid URL`,
+      `the JIM base URL '${oneLineText(String(baseUrl), 80)}' is not a valid URL`,
     );
   }
   if (
@@ -24,7 +25,7 @@ export function checkBaseUrl(baseUrl: string): string {
 
 export function checkMethod(method: string): string {
   if (typeof method !== "string" || !/^[A-Za-z]{1,20}$/.test(method)) {
-    throw usageError(`'${oneLine(String(method)).slice(0, 40)}' is not an HTTP method`);
+    throw usageError(`'${oneLineText(String(method), 40)}' is not an HTTP method`);
   }
   const upper = method.toUpperCase();
   if (upper === "CONNECT" || upper === "TRACE" || upper === "TRACK") {
@@ -58,7 +59,7 @@ export function checkHeaders(headers: Record<string, string> | undefined): Recor
   const checked: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw usageError(`'${oneLine(name).slice(0, 40)}' is not a valid header name`);
+      throw usageError(`'${oneLineText(name, 40)}' is not a valid header name`);
     }
     // deno-lint-ignore no-control-regex -- control characters are what this rejects
     if (typeof value !== "string" || /[\u0000-\u001f\u007f]/.test(value)) {
@@ -70,9 +71,4 @@ export function checkHeaders(headers: Record<string, string> | undefined): Recor
     checked[name] = value;
   }
   return checked;
-}
-
-function oneLine(text: string): string {
-  // deno-lint-ignore no-control-regex -- control characters are what this rejects
-  return text.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
 }

@@ -28,7 +28,8 @@ export function formatList(row: Row): string {
 export function formatTable(rows: Row[], columns?: string[]): string {
   if (rows.length === 0) return "";
   const cols = columns ?? scalarColumns(rows);
-  const cells = rows.map((row) => cols.map((col) => oneLine(formatValue(row[col]))));
+  // A cell shows server data: one line, no control characters, no terminal escapes.
+  const cells = rows.map((row) => cols.map((col) => oneLineText(formatValue(row[col]))));
   const widths = cols.map((col, i) => Math.max(col.length, ...cells.map((line) => line[i].length)));
   const render = (values: string[]) =>
     values.map((value, i) => (i === values.length - 1 ? value : value.padEnd(widths[i])))
@@ -62,9 +63,4 @@ function scalarColumns(rows: Row[]): string[] {
     }
   }
   return cols;
-}
-
-/** A cell shows server data: one line, no control characters, no terminal escapes. */
-function oneLine(text: string): string {
-  return oneLineText(text, 200);
 }

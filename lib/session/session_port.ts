@@ -18,7 +18,6 @@ import {
 
 export interface SessionPort {
   readonly mode: "agent" | "stateless";
-  status(): Promise<SessionStatus>;
   /** Throws JimError("not_connected") when there is no session. */
   call(call: ApiCall): Promise<ApiResult>;
   /** The calls at once, then the status: one round trip to the agent. */
@@ -63,7 +62,6 @@ export async function agentStatus(deps: Deps): Promise<SessionStatus> {
 function agentSession(deps: Deps): SessionPort {
   return {
     mode: "agent",
-    status: () => agentStatus(deps),
     async call(call) {
       try {
         const traced = deps.trace ? { ...call, trace: true } : call;

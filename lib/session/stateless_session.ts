@@ -7,7 +7,7 @@ import { parseInstanceUrl, plainHttpWarning } from "../api/instance_url.ts";
 import { checkApiKey } from "../api/api_key.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { httpTimeoutMs } from "../settings.ts";
-import { DISCONNECTED, previewApiKey } from "./protocol.ts";
+import { DISCONNECTED, previewApiKey, type SessionStatus } from "./protocol.ts";
 import type { SessionPort } from "./session_port.ts";
 
 export function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): SessionPort {
@@ -21,20 +21,19 @@ export function statelessSession(deps: Deps, creds: { url: string; apiKey: strin
   checkApiKey(creds.apiKey, "environment");
   const warning = plainHttpWarning(instance);
   if (warning) deps.io.err(warning);
+  const status: SessionStatus = {
+    ...DISCONNECTED,
+    connected: true,
+    url: instance.base,
+    key: instance.key,
+    authMethod: "ApiKey",
+    authorised: true,
+    apiKeyPreview: previewApiKey(creds.apiKey),
+    agentPid: 0,
+  };
+  const timeoutMs = httpTimeoutMs(deps.env);
   return {
     mode: "stateless",
-    status() {
-      return Promise.resolve({
-        ...DISCONNECTED,
-        connected: true,
-        url: instance.base,
-        key: instance.key,
-        authMethod: "ApiKey",
-        authorised: true,
-        apiKeyPreview: previewApiKey(creds.apiKey),
-        agentPid: 0,
-      });
-    },
     async call(call) {
       const { performCall } = await lazyImport<
         typeof import("../api/perform_call.ts")
@@ -43,12 +42,12 @@ export function statelessSession(deps: Deps, creds: { url: string; apiKey: strin
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
         call,
-        { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
+        { fetch: deps.fetch, timeoutMs },
       );
     },
     async batch(calls) {
       const outcomes = await Promise.allSettled(calls.map((call) => this.call(call)));
-      return { outcomes, status: await this.status() };
+      return { outcomes, status };
     },
   };
 }
