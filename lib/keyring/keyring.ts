@@ -41,6 +41,16 @@ export type RunResult =
   | { kind: "timed_out"; stderr: string }
   | { kind: "spawn_failed"; reason: string };
 
+/** The tool's exit, or the store reported unavailable: it hung (`timedOut` says how) or is missing. */
+export function requireExited(
+  result: RunResult,
+  timedOut: string,
+): Extract<RunResult, { kind: "exited" }> {
+  if (result.kind === "timed_out") throw keyringUnavailable(timedOut);
+  if (result.kind === "spawn_failed") throw keyringUnavailable(result.reason);
+  return result;
+}
+
 export type CommandRunner = (
   command: string,
   args: string[],

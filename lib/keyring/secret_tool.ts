@@ -12,6 +12,7 @@ import {
   type KeyringDeps,
   keyringFailed,
   keyringUnavailable,
+  requireExited,
   type RunResult,
   seconds,
 } from "./keyring.ts";
@@ -134,9 +135,7 @@ export class SecretToolKeyring implements Keyring {
   }
 
   private exited(result: RunResult, what: string) {
-    if (result.kind === "timed_out") throw keyringUnavailable(`${this.timeoutText()} (${what})`);
-    if (result.kind === "spawn_failed") throw keyringUnavailable(result.reason);
-    return result;
+    return requireExited(result, `${this.timeoutText()} (${what})`);
   }
 
   private timeoutText(): string {

@@ -12,6 +12,7 @@ import {
   type KeyringDeps,
   keyringFailed,
   keyringUnavailable,
+  requireExited,
   type RunResult,
   seconds,
 } from "./keyring.ts";
@@ -123,9 +124,7 @@ export class SecurityKeyring implements Keyring {
   }
 
   private exited(result: RunResult) {
-    if (result.kind === "timed_out") throw keyringUnavailable(this.timeoutText());
-    if (result.kind === "spawn_failed") throw keyringUnavailable(result.reason);
-    return result;
+    return requireExited(result, this.timeoutText());
   }
 
   private error(what: string, result: { code: number; stderr: string }, secret?: string) {

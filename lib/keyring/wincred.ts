@@ -14,6 +14,7 @@ import {
   keyringFailed,
   keyringUnavailable,
   type NativeKeyringModule,
+  requireExited,
   type RunResult,
   seconds,
 } from "./keyring.ts";
@@ -183,11 +184,7 @@ export class WincredKeyring implements Keyring {
   }
 
   private exited(result: RunResult) {
-    if (result.kind === "timed_out") {
-      throw keyringUnavailable(`cmdkey did not answer within ${seconds(this.timeoutMs)}`);
-    }
-    if (result.kind === "spawn_failed") throw keyringUnavailable(result.reason);
-    return result;
+    return requireExited(result, `cmdkey did not answer within ${seconds(this.timeoutMs)}`);
   }
 }
 
