@@ -4,6 +4,7 @@
 // included, each call time-boxed so a hung store cannot stall the run.
 
 import { onCleanup, timeBox } from "./cleanup.ts";
+import { selectKeyring } from "../lib/keyring/select.ts";
 import { hyperfine, type HyperfineSettings, timeInProcess } from "./hyperfine.ts";
 import { newSection, type Row, type Section } from "./report.ts";
 import {
@@ -16,13 +17,6 @@ const INSTANCE_KEY = "http://127.0.0.1:9";
 const FAKE_TOKEN = "bench-not-a-real-refresh-token";
 const BACKENDS = ["secret-tool", "native", "none"];
 const CALL_LIMIT_MS = 5_000;
-
-/** The part of lib/keyring's Keyring interface used here (that module may not exist yet). */
-interface KeyringLike {
-  available(): Promise<{ ok: true } | { ok: false; reason: string }>;
-  get(key: string): Promise<string | null>;
-  set(key: string, secret: string): Promise<void>;
-}
 
 export async function runKeyring(settings: HyperfineSettings): Promise<Section> {
   const section = newSection("Credential store: one read (lookup of a stored refresh token)");
@@ -92,20 +86,11 @@ async function storeSecret(
   return (await child.status).success;
 }
 
-/** jim's backends through lib/keyring/select.ts, if that module exists yet. */
+/** jim's own backends, chosen through lib/keyring/select.ts as a command chooses them. */
 async function jimBackendRows(
   settings: HyperfineSettings,
   sessionVars: Record<string, string> | null,
 ): Promise<Row[]> {
-  const selectUrl = new URL("../lib/keyring/select.ts", import.meta.url);
-  try {
-    await Deno.stat(selectUrl);
-  } catch {
-    return [{
-      name: "jim keyring backends (in process)",
-      missing: "lib/keyring/select.ts is not in the tree yet",
-    }];
-  }
   // Backends that spawn secret-tool or load libsecret read the bus address from this process.
   const saved = new Map<string, string | undefined>();
   for (const [name, value] of Object.entries(sessionVars ?? {})) {
@@ -115,7 +100,6 @@ async function jimBackendRows(
   }
   const rows: Row[] = [];
   try {
-    const module = await import(selectUrl.href);
     for (const backend of BACKENDS) {
       const name = `jim keyring get, JIM_KEYRING=${backend} (in process)`;
       if (backend !== "none" && !sessionVars) {
@@ -125,7 +109,7 @@ async function jimBackendRows(
       try {
         const vars: Record<string, string> = { ...sessionVars, JIM_KEYRING: backend };
         const env = { get: (key: string) => vars[key] ?? Deno.env.get(key) };
-        const keyring = await module.selectKeyring(Deno.build.os, env) as KeyringLike;
+        const keyring = selectKeyring(Deno.build.os, env);
         // `none` is never "available" by design; its get is still what a command pays.
         if (backend !== "none") {
           const probe = await timeBox(keyring.available(), CALL_LIMIT_MS, "probe timed out");
