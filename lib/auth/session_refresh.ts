@@ -2,6 +2,7 @@
 
 import { parseOidcContext } from "./oidc_client.ts";
 import { refreshTokens } from "./refresh.ts";
+import { tracedFetch } from "../api/traced_fetch.ts";
 
 export async function refreshSession(
   context: unknown,
@@ -10,12 +11,11 @@ export async function refreshSession(
   transport: { httpClient?: Deno.HttpClient; timeoutMs: number },
 ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }> {
   const ctx = parseOidcContext(context);
-  const { httpClient } = transport;
-  const fetchFn = httpClient
-    ? (url: string, init: RequestInit) => fetch(url, { ...init, client: httpClient })
-    : undefined;
   const tokens = await refreshTokens(ctx, refreshToken, {
-    transport: { fetch: fetchFn, timeoutMs: transport.timeoutMs },
+    transport: {
+      fetch: tracedFetch(fetch, { httpClient: transport.httpClient }),
+      timeoutMs: transport.timeoutMs,
+    },
     instanceUrl,
   });
   return {
