@@ -1,6 +1,10 @@
 // The command table: one definition per command drives parsing (both styles), help and
 // shell completion, so the three can never disagree.
 
+/** The hosts --redirect-host takes, the first the default (the one IdP registrations list). */
+export const REDIRECT_HOSTS = ["localhost", "127.0.0.1"] as const;
+export type RedirectHostName = (typeof REDIRECT_HOSTS)[number];
+
 export interface OptionDef {
   /** GNU long name, e.g. "api-key"; parsed values are keyed by it. */
   name: string;

@@ -17,6 +17,7 @@ import { adoptSession } from "../../session/adopt.ts";
 import { httpTimeoutMs } from "../../settings.ts";
 import { formatJson, formatList } from "../format.ts";
 import { lazyImport } from "../../lazy_import.ts";
+import { REDIRECT_HOSTS, type RedirectHostName } from "../command_defs.ts";
 
 export interface ConnectOptions {
   instance: InstanceUrl;
@@ -28,7 +29,7 @@ export interface ConnectOptions {
   deviceCode: boolean;
   noBrowser: boolean;
   redirectPort?: number;
-  redirectHost: "localhost" | "127.0.0.1";
+  redirectHost: RedirectHostName;
   json: boolean;
   style: "gnu" | "cmdlet";
 }
@@ -131,10 +132,11 @@ function parsePort(value: unknown, name: string): number | undefined {
   return port;
 }
 
-function parseRedirectHost(value: unknown, name: string): "localhost" | "127.0.0.1" {
-  if (value === undefined || value === "localhost") return "localhost";
-  if (value === "127.0.0.1") return "127.0.0.1";
-  throw usageError(`${name} must be localhost or 127.0.0.1`);
+function parseRedirectHost(value: unknown, name: string): RedirectHostName {
+  if (value === undefined) return REDIRECT_HOSTS[0];
+  const host = REDIRECT_HOSTS.find((candidate) => candidate === value);
+  if (host) return host;
+  throw usageError(`${name} must be ${REDIRECT_HOSTS.join(" or ")}`);
 }
 
 /** The object Connect-JIM returns, with its property names and order. */

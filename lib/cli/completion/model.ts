@@ -3,7 +3,14 @@
 // positional can be. The shell generators only translate this into their own syntax, so an
 // option added to COMMANDS shows up in all four scripts without touching them.
 
-import { type CommandDef, COMMANDS, GLOBAL_OPTIONS, type OptionDef } from "../command_defs.ts";
+import {
+  type CommandDef,
+  COMMANDS,
+  GLOBAL_OPTIONS,
+  type OptionDef,
+  REDIRECT_HOSTS,
+} from "../command_defs.ts";
+import { HTTP_METHODS } from "../../session/protocol.ts";
 
 /** What to offer for an option's value or a positional argument. */
 export type ValueKind =
@@ -50,8 +57,8 @@ export interface CompletionModel {
 // are the placeholders whose values are known. Literal lists such as `bash|zsh|fish|powershell`
 // and anything mentioning @FILE are recognised without an entry here.
 const PLACEHOLDER_VALUES: Record<string, ValueKind> = {
-  METHOD: { kind: "words", words: ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] },
-  HOST: { kind: "words", words: ["localhost", "127.0.0.1"] },
+  METHOD: { kind: "words", words: [...HTTP_METHODS] },
+  HOST: { kind: "words", words: [...REDIRECT_HOSTS] },
   FILE: { kind: "files" },
 };
 
