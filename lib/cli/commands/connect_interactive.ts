@@ -13,7 +13,7 @@ import { withInstanceLock } from "../../session/instance_lock.ts";
 import { currentUid, parentDir } from "../../session/socket_path.ts";
 import { httpTimeoutMs } from "../../settings.ts";
 import { fetchAuthConfig } from "../../auth/auth_config.ts";
-import { discoverOidc, type OidcContext } from "../../auth/oidc_client.ts";
+import { discoverOidc, type OidcContext, type OidcTransport } from "../../auth/oidc_client.ts";
 import type { TokenSet } from "../../auth/token_set.ts";
 import { keyringChoice, usableKeyring } from "../../session/stored_sign_in.ts";
 import type { Keyring } from "../../keyring/keyring.ts";
@@ -30,10 +30,9 @@ export async function connectInteractive(
     if (live) return connectResult(live, "Already connected to JIM; use --force to sign in again");
   }
 
-  const config = await fetchAuthConfig(instance.base, deps.fetch, {
-    timeoutMs: httpTimeoutMs(deps.env),
-  });
+  // Every request of this sign-in (JIM, the provider) goes through the one transport.
   const transport = { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) };
+  const config = await fetchAuthConfig(instance.base, deps.fetch, transport);
   const ctx = await discoverOidc(config, transport);
 
   let keyring: Keyring | null = null;
@@ -56,7 +55,7 @@ export async function connectInteractive(
       lockDir,
       currentUid(),
       instance.key,
-      () => silentReconnect(deps, ctx, keyring!, instance.key, instance.base),
+      () => silentReconnect(deps, transport, ctx, keyring!, instance.key, instance.base),
     );
     if (silent) {
       ({ tokens, stored: persisted } = silent);
@@ -66,7 +65,7 @@ export async function connectInteractive(
     }
   }
   const interactive = !tokens;
-  if (!tokens) tokens = await interactiveSignIn(options, deps, ctx);
+  if (!tokens) tokens = await interactiveSignIn(options, deps, transport, ctx);
 
   const verified = await verifyServer(deps, instance, {
     kind: "bearer",
@@ -81,16 +80,7 @@ export async function connectInteractive(
 
   if (keyring && interactive) {
     if (tokens.refreshToken) {
-      try {
-        await keyring.set(instance.key, tokens.refreshToken);
-        persisted = true;
-      } catch (error) {
-        io.err(
-          `Notice: the sign-in could not be saved to the credential store (${
-            (error as Error).message
-          }); it is kept in memory only.`,
-        );
-      }
+      persisted = await saveRefreshToken(keyring, instance.key, tokens.refreshToken, io, "sign-in");
     } else {
       io.err(
         "Notice: the identity provider issued no refresh token (is offline_access permitted on the public client?); a new session will need to sign in again.",
@@ -115,7 +105,7 @@ export async function connectInteractive(
     authorised: verified.authorised,
     identity: verified.identity,
     caCertPem: await deps.caCertPem(),
-    httpTimeoutMs: httpTimeoutMs(deps.env),
+    httpTimeoutMs: transport.timeoutMs,
     keyring: keyringChoice(deps.env),
   });
   return connectResult(status, message);
@@ -143,6 +133,7 @@ async function liveSessionFor(deps: Deps, base: string): Promise<SessionStatus |
 /** Tokens from the stored refresh token, already written back when rotated; null to sign in. */
 async function silentReconnect(
   deps: Deps,
+  transport: OidcTransport,
   ctx: OidcContext,
   keyring: Keyring,
   key: string,
@@ -166,7 +157,7 @@ async function silentReconnect(
   try {
     tokens = await refreshTokens(ctx, stored, {
       instanceUrl: base,
-      transport: { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
+      transport,
     });
   } catch (error) {
     if (error instanceof JimError && error.code === "auth_failed") {
@@ -181,22 +172,41 @@ async function silentReconnect(
   // Rotation spent the stored token: write the new one now, inside the lock, so a racing
   // connect reads the live one. A store that fails here does not undo the sign-in.
   if (!tokens.refreshToken || tokens.refreshToken === stored) return { tokens, stored: true };
+  const saved = await saveRefreshToken(
+    keyring,
+    key,
+    tokens.refreshToken,
+    deps.io,
+    "renewed sign-in",
+  );
+  return { tokens, stored: saved };
+}
+
+/** Writes the refresh token; a store that fails is a notice, not a failed sign-in. */
+async function saveRefreshToken(
+  keyring: Keyring,
+  key: string,
+  refreshToken: string,
+  io: Deps["io"],
+  what: string,
+): Promise<boolean> {
   try {
-    await keyring.set(key, tokens.refreshToken);
-    return { tokens, stored: true };
+    await keyring.set(key, refreshToken);
+    return true;
   } catch (error) {
-    deps.io.err(
-      `Notice: the renewed sign-in could not be saved to the credential store (${
+    io.err(
+      `Notice: the ${what} could not be saved to the credential store (${
         (error as Error).message
       }); it is kept in memory only.`,
     );
-    return { tokens, stored: false };
+    return false;
   }
 }
 
 async function interactiveSignIn(
   options: ConnectOptions,
   deps: Deps,
+  transport: OidcTransport,
   ctx: OidcContext,
 ): Promise<TokenSet> {
   const notify = (line: string) => deps.io.err(line);
@@ -206,7 +216,7 @@ async function interactiveSignIn(
       "../../auth/device_flow.ts",
     );
     return signInWithDeviceCode(ctx, {
-      transport: { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
+      transport,
       timeoutSeconds: options.timeoutSeconds,
       notify,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -220,7 +230,7 @@ async function interactiveSignIn(
     typeof import("../../auth/browser_opener.ts")
   >(import.meta.url, "../../auth/browser_opener.ts");
   return signInWithBrowser(ctx, {
-    transport: { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) },
+    transport,
     timeoutSeconds: options.timeoutSeconds,
     redirectPort: options.redirectPort,
     redirectHost: options.redirectHost,
