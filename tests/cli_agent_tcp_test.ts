@@ -4,24 +4,12 @@
 
 import assert from "node:assert/strict";
 import { assertClean, assertOneLineError, TEST_KEY, withCli } from "./helpers/cli_fixture.ts";
+import { rawExchange } from "./helpers/agent_socket.ts";
 
 const TCP = { JIM_AGENT_TRANSPORT: "tcp" };
 
 async function exchange(port: number, message: string): Promise<Record<string, unknown>> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(new TextEncoder().encode(message));
-    const buffer = new Uint8Array(65536);
-    let text = "";
-    while (!text.includes("\n")) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      text += new TextDecoder().decode(buffer.subarray(0, n));
-    }
-    return JSON.parse(text);
-  } finally {
-    conn.close();
-  }
+  return JSON.parse(await rawExchange({ port }, message));
 }
 
 Deno.test("tcp transport: connect, commands and disconnect work; the port file is 0600 and holds no key", async () => {

@@ -11,30 +11,7 @@ import {
 } from "./helpers/cli_fixture.ts";
 import { denoRunArgs, JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
 import { MAIN } from "./helpers/run_jim.ts";
-
-async function rawExchange(path: string, payload: Uint8Array): Promise<string> {
-  const conn = await Deno.connect({ transport: "unix", path });
-  try {
-    // Write in pieces: a huge message may be answered (and the socket closed) before it all lands.
-    for (let offset = 0; offset < payload.length; offset += 65536) {
-      try {
-        await conn.write(payload.subarray(offset, offset + 65536));
-      } catch {
-        break;
-      }
-    }
-    const chunks: Uint8Array[] = [];
-    const buffer = new Uint8Array(65536);
-    while (true) {
-      const n = await conn.read(buffer).catch(() => null);
-      if (n === null) break;
-      chunks.push(buffer.slice(0, n));
-    }
-    return chunks.map((chunk) => new TextDecoder().decode(chunk)).join("");
-  } finally {
-    conn.close();
-  }
-}
+import { rawExchange } from "./helpers/agent_socket.ts";
 
 Deno.test("malformed and oversized messages get an error response and the agent keeps serving", async () => {
   await withCli(async ({ env, jim, connect }) => {
@@ -49,12 +26,12 @@ Deno.test("malformed and oversized messages get an error response and the agent 
       "[1,2,3]\n",
     ];
     for (const message of cases) {
-      const answer = JSON.parse(await rawExchange(env.socketPath, encode(message)));
+      const answer = JSON.parse(await rawExchange({ path: env.socketPath }, encode(message)));
       assert.equal(answer.ok, false, message);
       assert.match(answer.error.message, /^bad agent request: /);
     }
     const huge = new Uint8Array(5 * 1024 * 1024 + 10).fill(0x61);
-    const answer = JSON.parse(await rawExchange(env.socketPath, huge));
+    const answer = JSON.parse(await rawExchange({ path: env.socketPath }, huge));
     assert.equal(answer.ok, false);
     assert.match(answer.error.message, /larger than/);
 
@@ -69,7 +46,7 @@ Deno.test("the agent's status over the socket carries no secret", async () => {
   await withCli(async ({ env, connect }) => {
     await connect();
     const status = await rawExchange(
-      env.socketPath,
+      { path: env.socketPath },
       new TextEncoder().encode('{"v":2,"op":"status"}\n'),
     );
     assert.ok(!status.includes(TEST_KEY));
@@ -81,7 +58,10 @@ Deno.test("a killed agent means not connected, with no hang", async () => {
   await withCli(async ({ env, jim, connect }) => {
     await connect();
     const hello = JSON.parse(
-      await rawExchange(env.socketPath, new TextEncoder().encode('{"v":2,"op":"hello"}\n')),
+      await rawExchange(
+        { path: env.socketPath },
+        new TextEncoder().encode('{"v":2,"op":"hello"}\n'),
+      ),
     );
     Deno.kill(hello.result.pid, "SIGKILL");
     // The socket file is left behind, stale.

@@ -3,6 +3,7 @@
 // rotation write-back, disconnect and forget, interop with secret-tool, and unusable stores.
 
 import assert from "node:assert/strict";
+import { rawExchange } from "./helpers/agent_socket.ts";
 import { startIdp } from "../fixtures/idp.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, ROOT_DIR, type RunOptions } from "./helpers/run_jim.ts";
@@ -92,13 +93,9 @@ async function withStage(
       assert.equal(out.code, 0);
     },
     async stopAgent() {
-      const conn = await Deno.connect({ transport: "unix", path: env.socketPath }).catch(() =>
-        null
-      );
-      if (!conn) return;
-      await conn.write(new TextEncoder().encode('{"v":2,"op":"shutdown"}\n'));
-      await conn.read(new Uint8Array(4096)).catch(() => null);
-      conn.close();
+      const answered = await rawExchange({ path: env.socketPath }, '{"v":2,"op":"shutdown"}\n')
+        .then(() => true, () => false);
+      if (!answered) return;
       await eventually(async () =>
         !(await Deno.lstat(env.socketPath).then(() => true, () => false))
       );
