@@ -8,7 +8,16 @@ import { completionModel, completionScript, SHELLS } from "../lib/cli/completion
 
 const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
 
-async function scriptFor(shell: string): Promise<string> {
+// Each script comes from a real `jim completion` run, once per shell for the whole file.
+const scripts = new Map<string, Promise<string>>();
+
+function scriptFor(shell: string): Promise<string> {
+  let script = scripts.get(shell);
+  if (!script) scripts.set(shell, script = runCompletion(shell));
+  return script;
+}
+
+async function runCompletion(shell: string): Promise<string> {
   const env = await JimEnv.create();
   try {
     const result = await env.run(["completion", shell]);

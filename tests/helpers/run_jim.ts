@@ -75,7 +75,9 @@ export class JimEnv {
 
   /** Ends any agent this environment started, then removes the directory. */
   async dispose(): Promise<void> {
-    await this.run(["disconnect"], { killAfterMs: 20_000 }).catch(() => {});
+    // No socket or port file: no agent was ever started here, nothing to end.
+    const agentStarted = await Deno.lstat(this.socketPath).then(() => true, () => false);
+    if (agentStarted) await this.run(["disconnect"], { killAfterMs: 20_000 }).catch(() => {});
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
 }
