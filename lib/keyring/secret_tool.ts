@@ -33,9 +33,6 @@ export class SecretToolKeyring implements Keyring {
   ) {}
 
   async available(): Promise<Availability> {
-    if (this.path === null) {
-      return { ok: false, reason: "secret-tool is not installed (Debian/Ubuntu: libsecret-tools)" };
-    }
     // A search answers only when a Secret Service is on the session bus, and it reports JIM
     // items it cannot read because their collection is locked. Its stdout would carry the
     // secrets, so it goes to /dev/null: only the attribute lines on stderr are needed.

@@ -41,7 +41,6 @@ export class SecurityKeyring implements Keyring {
   ) {}
 
   async available(): Promise<Availability> {
-    if (this.path === null) return { ok: false, reason: "the macOS security tool was not found" };
     // Looking up an account nobody uses answers quickly, and fails when the keychain is
     // missing or locked without a way to prompt (SSH sessions).
     const result = await this.command([
