@@ -17,6 +17,8 @@ export interface OptionDef {
   description: string;
   /** Accepted only in cmdlet style (e.g. Get-JIMConnectedSystem -Id). */
   cmdletOnly?: boolean;
+  /** connect: an interactive sign-in option, refused together with an API key. */
+  interactiveOnly?: boolean;
 }
 
 export interface PositionalDef {
@@ -81,18 +83,21 @@ export const COMMANDS: CommandDef[] = [
       },
       {
         name: "force",
+        interactiveOnly: true,
         type: "boolean",
         cmdlet: "Force",
         description: "sign in again even if a valid session or stored sign-in exists",
       },
       {
         name: "no-persist",
+        interactiveOnly: true,
         type: "boolean",
         cmdlet: "NoPersist",
         description: "neither read nor write the OS credential store",
       },
       {
         name: "timeout",
+        interactiveOnly: true,
         type: "string",
         cmdlet: "TimeoutSeconds",
         value: "SECONDS",
@@ -100,18 +105,21 @@ export const COMMANDS: CommandDef[] = [
       },
       {
         name: "device-code",
+        interactiveOnly: true,
         type: "boolean",
         cmdlet: "DeviceCode",
         description: "sign in with a code on another device (no local browser needed)",
       },
       {
         name: "no-browser",
+        interactiveOnly: true,
         type: "boolean",
         cmdlet: "NoBrowser",
         description: "print the sign-in URL instead of opening a browser",
       },
       {
         name: "redirect-port",
+        interactiveOnly: true,
         type: "string",
         cmdlet: "RedirectPort",
         value: "PORT",
@@ -119,6 +127,7 @@ export const COMMANDS: CommandDef[] = [
       },
       {
         name: "redirect-host",
+        interactiveOnly: true,
         type: "string",
         cmdlet: "RedirectHost",
         value: "HOST",

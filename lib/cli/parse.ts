@@ -156,3 +156,8 @@ function parseSwitchValue(text: string, display: string, opt: OptionDef): boolea
 function cmdletName(def: CommandDef, option: string): string {
   return def.options.find((opt) => opt.name === option)?.cmdlet ?? option;
 }
+
+/** An option as the user spells it in the style they typed: `--no-persist` or `-NoPersist`. */
+export function optionName(command: ParsedCommand, option: string): string {
+  return command.style === "cmdlet" ? `-${cmdletName(command.def, option)}` : `--${option}`;
+}

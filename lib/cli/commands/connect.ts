@@ -4,7 +4,7 @@
 import { JimError, usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import { type InstanceUrl, parseInstanceUrl, plainHttpWarning } from "../../api/instance_url.ts";
-import type { ParsedCommand } from "../parse.ts";
+import { optionName, type ParsedCommand } from "../parse.ts";
 import {
   API_KEY_PREFIX,
   type ApiKeySource,
@@ -34,23 +34,13 @@ export interface ConnectOptions {
   style: "gnu" | "cmdlet";
 }
 
-const INTERACTIVE_ONLY: [string, string][] = [
-  ["force", "Force"],
-  ["no-persist", "NoPersist"],
-  ["timeout", "TimeoutSeconds"],
-  ["device-code", "DeviceCode"],
-  ["no-browser", "NoBrowser"],
-  ["redirect-port", "RedirectPort"],
-  ["redirect-host", "RedirectHost"],
-];
-
 export function parseConnect(
   command: ParsedCommand,
   env: { get(name: string): string | undefined },
 ): ConnectOptions {
   const v = command.values;
   const cmdlet = command.style === "cmdlet";
-  const flag = (gnu: string, ps: string) => (cmdlet ? `-${ps}` : `--${gnu}`);
+  const flag = (name: string) => optionName(command, name);
   const url = typeof v.url === "string" ? v.url : env.get("JIM_URL");
   if (url === undefined) {
     throw usageError(
@@ -65,9 +55,7 @@ export function parseConnect(
   if (typeof v["api-key"] === "string") {
     if (v["api-key-stdin"]) {
       throw usageError(
-        `${flag("api-key", "ApiKey")} and ${
-          flag("api-key-stdin", "ApiKeyStdin")
-        } cannot be combined`,
+        `${flag("api-key")} and ${flag("api-key-stdin")} cannot be combined`,
       );
     }
     apiKey = { source: "argument", value: checkApiKey(v["api-key"], "argument") };
@@ -78,11 +66,11 @@ export function parseConnect(
   }
 
   if (apiKey) {
-    for (const [gnu, ps] of INTERACTIVE_ONLY) {
-      if (v[gnu] !== undefined && v[gnu] !== false) {
+    for (const { name } of command.def.options.filter((opt) => opt.interactiveOnly)) {
+      if (v[name] !== undefined && v[name] !== false) {
         const why = apiKey.source === "environment" ? " (JIM_API_KEY is set)" : "";
         throw usageError(
-          `${flag(gnu, ps)} applies to interactive sign-in only and cannot be combined ` +
+          `${flag(name)} applies to interactive sign-in only and cannot be combined ` +
             `with an API key${why}`,
         );
       }
@@ -90,9 +78,7 @@ export function parseConnect(
   }
   if (v["device-code"] && v["no-browser"]) {
     throw usageError(
-      `${flag("device-code", "DeviceCode")} and ${
-        flag("no-browser", "NoBrowser")
-      } cannot be combined`,
+      `${flag("device-code")} and ${flag("no-browser")} cannot be combined`,
     );
   }
 
@@ -101,11 +87,11 @@ export function parseConnect(
     apiKey,
     force: v.force === true,
     noPersist: v["no-persist"] === true,
-    timeoutSeconds: parseTimeout(v.timeout, flag("timeout", "TimeoutSeconds")),
+    timeoutSeconds: parseTimeout(v.timeout, flag("timeout")),
     deviceCode: v["device-code"] === true,
     noBrowser: v["no-browser"] === true,
-    redirectPort: parsePort(v["redirect-port"], flag("redirect-port", "RedirectPort")),
-    redirectHost: parseRedirectHost(v["redirect-host"], flag("redirect-host", "RedirectHost")),
+    redirectPort: parsePort(v["redirect-port"], flag("redirect-port")),
+    redirectHost: parseRedirectHost(v["redirect-host"], flag("redirect-host")),
     json: v.json === true,
     style: command.style,
   };

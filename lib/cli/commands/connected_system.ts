@@ -2,7 +2,7 @@
 
 import { usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
-import type { ParsedCommand } from "../parse.ts";
+import { optionName, type ParsedCommand } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
 import { formatJson, formatList, formatTable, pascalCaseKeys, type Row } from "../format.ts";
 import { wildcardToRegExp } from "../wildcard.ts";
@@ -21,7 +21,7 @@ export function parseConnectedSystem(command: ParsedCommand): ConnectedSystemOpt
   const idFlag = command.style === "cmdlet" ? "-Id" : "ID";
   if (id !== undefined && name !== undefined) {
     throw usageError(
-      `${idFlag} and ${command.style === "cmdlet" ? "-Name" : "--name"} cannot be combined`,
+      `${idFlag} and ${optionName(command, "name")} cannot be combined`,
     );
   }
   let parsedId: number | undefined;

@@ -3,7 +3,7 @@
 
 import { usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
-import type { ParsedCommand } from "../parse.ts";
+import { optionName, type ParsedCommand } from "../parse.ts";
 import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
 import { AgentNotRunning } from "../../session/agent_client.ts";
 import type { SessionStatus } from "../../session/protocol.ts";
@@ -18,8 +18,9 @@ export interface DisconnectOptions {
 export function parseDisconnect(command: ParsedCommand): DisconnectOptions {
   const { url, all } = command.values;
   if (url !== undefined && all) {
-    const names = command.style === "cmdlet" ? "-Url and -All" : "--url and --all";
-    throw usageError(`${names} cannot be combined`);
+    throw usageError(
+      `${optionName(command, "url")} and ${optionName(command, "all")} cannot be combined`,
+    );
   }
   return {
     target: typeof url === "string" ? parseInstanceUrl(url) : undefined,
