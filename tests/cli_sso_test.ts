@@ -56,11 +56,13 @@ Deno.test("the sign-in URL is printed to stderr, and --no-browser prints it with
   });
 });
 
+const haveChromium = requireAll || await chromiumAvailable();
 Deno.test({
+  // `deno test -q` hides why a test is ignored, so the name says it, and only when it is.
   name: `SSO sign-in with real headless Chromium${
-    requireAll ? "" : " (skipped when /usr/bin/chromium is missing)"
+    haveChromium ? "" : " (skipped: /usr/bin/chromium is missing)"
   }`,
-  ignore: !requireAll && !(await chromiumAvailable()),
+  ignore: !haveChromium,
   fn: async () => {
     await withSso(async ({ signIn }) => {
       const values = await signIn();
