@@ -130,6 +130,7 @@ Deno.test("a refresh that ends after disconnect does not write its token back", 
     serverVersion: null,
     authorised: true,
     identity: null,
+    httpTimeoutMs: 30_000,
   };
   holder.adopt(session);
   now = 59_000;

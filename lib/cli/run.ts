@@ -155,13 +155,10 @@ function buildDeps(io: Io, command: ParsedCommand): Deps {
     caCertPem: async () => (await ready()).caCertPem,
     agent: new AgentClient(agentEndpoint(env, currentUid())),
     startAgent: async () => {
-      // The agent reads these too; a bad value is the user's to hear about here, not a silent
+      // The agent reads this too; a bad value is the user's to hear about here, not a silent
       // agent that exits at start.
-      const { httpTimeoutMs, idleTimeoutMs } = await load<typeof import("../settings.ts")>(
-        "../settings.ts",
-      );
+      const { idleTimeoutMs } = await load<typeof import("../settings.ts")>("../settings.ts");
       idleTimeoutMs(env);
-      httpTimeoutMs(env);
       const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
         "../session/agent_spawn.ts",
       );

@@ -6,7 +6,7 @@ import { describeError } from "../errors.ts";
 import { performCall } from "../api/perform_call.ts";
 import { tracedFetch } from "../api/traced_fetch.ts";
 import { caHttpClient } from "../api/ca_cert.ts";
-import { httpTimeoutMs, idleTimeoutMs } from "../settings.ts";
+import { idleTimeoutMs } from "../settings.ts";
 import { VERSION } from "../version.ts";
 import { runAgent } from "./agent_server.ts";
 import { agentEndpoint, currentUid } from "./socket_path.ts";
@@ -20,7 +20,6 @@ export async function agentMain(): Promise<number> {
     } catch { /* the parent stopped listening */ }
   };
   try {
-    const defaultTimeoutMs = httpTimeoutMs(env);
     await runAgent({
       endpoint: agentEndpoint(env, uid),
       uid,
@@ -36,7 +35,7 @@ export async function agentMain(): Promise<number> {
           });
           try {
             const result = await performCall(session, credentials, call, {
-              timeoutMs: session.httpTimeoutMs ?? defaultTimeoutMs,
+              timeoutMs: session.httpTimeoutMs,
               fetch: fetchFn,
             });
             return call.trace ? { ...result, trace } : result;
@@ -49,7 +48,7 @@ export async function agentMain(): Promise<number> {
           const { refreshSession } = await import("../auth/session_refresh.ts");
           return refreshSession(session.oauth?.context, refreshToken, session.url, {
             httpClient: caClient(session.caCertPem),
-            timeoutMs: session.httpTimeoutMs ?? defaultTimeoutMs,
+            timeoutMs: session.httpTimeoutMs,
           });
         },
         storeRefreshToken: async (session, refreshToken) => {

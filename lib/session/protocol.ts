@@ -30,7 +30,7 @@ export interface SessionRecord {
   identity: Record<string, unknown> | null;
   caCertPem?: string;
   /** The connecting command's settings: the agent outlives it and must not use its own. */
-  httpTimeoutMs?: number;
+  httpTimeoutMs: number;
   /** Where rotated refresh tokens go: JIM_KEYRING and JIM_KEYRING_TIMEOUT as connect saw them. */
   keyring?: { backend: string; timeout?: string };
 }
@@ -176,10 +176,7 @@ function checkSession(session: unknown): void {
     throw bad("session authMethod must be ApiKey or OAuth");
   }
   if (typeof session.authorised !== "boolean") throw bad("session authorised must be a boolean");
-  if (
-    session.httpTimeoutMs !== undefined &&
-    (typeof session.httpTimeoutMs !== "number" || !(session.httpTimeoutMs > 0))
-  ) {
+  if (typeof session.httpTimeoutMs !== "number" || !(session.httpTimeoutMs > 0)) {
     throw bad("session httpTimeoutMs must be a positive number");
   }
   const keyring = session.keyring;
