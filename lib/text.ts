@@ -12,6 +12,8 @@ export function echoInput(text: string, max = 60): string {
   return clipped.replace(/[^\x20-\x7e]/g, "?");
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * True for text that may be a credential: a JIM API key, a JWT, or a long run of letters and
  * digits (an opaque token). Errors echo what the user typed; a key pasted into the wrong
@@ -21,6 +23,8 @@ export function looksLikeSecret(text: string): boolean {
   if (/jim_ak_/i.test(text)) return true;
   if (/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\./.test(text)) return true;
   for (const run of text.match(/[A-Za-z0-9_+=-]{32,}/g) ?? []) {
+    // A GUID (an object id in JIM) is an identifier, not a credential.
+    if (UUID.test(run)) continue;
     if (/\d/.test(run) && /[A-Za-z]/.test(run)) return true;
   }
   return false;
