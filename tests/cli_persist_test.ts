@@ -139,14 +139,14 @@ Deno.test({
   fn: () =>
     withStage(async (s) => {
       const first = await s.signIn();
-      assert.equal(first.values.Status, "Connected to JIM");
+      assert.equal(first.values.Status, "healthy");
       const stored = await s.lookup();
       assert.ok(stored, "secret-tool lookup service JIM url <key> finds the token");
       assert.equal(await s.browserLaunches(), 1);
 
       await s.stopAgent();
       const again = await s.signIn();
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
       assert.match(again.result.stderr, /^Connected to JIM using cached credentials$/m);
       assert.equal(again.values.AuthMethod, "OAuth");
       assert.equal(await s.browserLaunches(), 1, "no browser for a silent reconnect");
@@ -167,7 +167,7 @@ Deno.test({
       await s.stopAgent();
       await s.idp.revokeAll();
       const { values, result } = await s.signIn();
-      assert.equal(values.Status, "Connected to JIM");
+      assert.equal(values.Status, "healthy");
       assert.match(result.stderr, /stored sign-in was rejected/);
       assert.equal(await s.browserLaunches(), 2);
       const fresh = await s.lookup();
@@ -188,7 +188,7 @@ Deno.test({
 
       await s.stopAgent();
       const { values } = await s.signIn(["--no-persist"]);
-      assert.equal(values.Status, "Connected to JIM");
+      assert.equal(values.Status, "healthy");
       assert.equal(await s.browserLaunches(), 3, "--no-persist did not read the store");
       assert.equal(await s.lookup(), forced, "--no-persist did not write the store");
     }),
@@ -206,7 +206,7 @@ Deno.test({
       await eventually(async () => (await s.lookup()) !== before);
       await s.stopAgent();
       const again = await s.signIn();
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
       assert.equal(
         (await s.idp.stats()).refreshFailures,
         0,
@@ -235,7 +235,7 @@ Deno.test({
       await eventually(async () => (await s.lookup()) !== before);
       await s.stopAgent();
       const again = await s.signIn();
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
       assert.equal((await s.idp.stats()).refreshFailures, 0);
     }, { ttl: 8 }),
 });
@@ -355,7 +355,7 @@ Deno.test({
       await s.storeDirect(s.key, token);
       await s.stopAgent();
       const again = await s.signIn();
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
     }),
 });
 
@@ -409,7 +409,7 @@ Deno.test({
       await s.signIn([], { env });
       await s.stopAgent();
       const again = await s.signIn([], { env });
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
       const runs = (await Deno.readTextFile(log)).trim().split("\n").map((line) =>
         JSON.parse(line)
       );

@@ -53,7 +53,8 @@ const urlOption: OptionDef = {
   type: "string",
   cmdlet: "Url",
   value: "URL",
-  description: "base URL of the JIM instance, e.g. https://jim.example.com",
+  description:
+    "base URL of the JIM instance, e.g. https://jim.example.com (a bare host means https)",
 };
 
 export const COMMANDS: CommandDef[] = [

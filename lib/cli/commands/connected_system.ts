@@ -4,8 +4,15 @@ import { usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
-import { formatJson, formatList, formatTable, pascalCaseKeys, type Row } from "../format.ts";
-import { wildcardToRegExp } from "../wildcard.ts";
+import {
+  formatJson,
+  formatList,
+  formatTable,
+  pascalCaseDeep,
+  pascalCaseKeys,
+  type Row,
+} from "../format.ts";
+import { compileWildcard } from "../wildcard.ts";
 
 const COLLECTION = "/api/v1/synchronisation/connected-systems";
 const TABLE_COLUMNS = ["Id", "Name", "ConnectorName", "Status", "ObjectCount"];
@@ -47,17 +54,17 @@ export async function runConnectedSystem(
   if (options.id !== undefined) {
     const result = await session.call({ method: "GET", path: `${COLLECTION}/${options.id}` });
     const item = result.body as Row;
-    deps.io.out(options.json ? formatJson(item) : formatList(pascalCaseKeys(item)));
+    deps.io.out(options.json ? formatJson(pascalCaseDeep(item)) : formatList(pascalCaseKeys(item)));
     return 0;
   }
   const result = await session.call({ method: "GET", path: COLLECTION, paginate: true });
   let items = (Array.isArray(result.body) ? result.body : []) as Row[];
   if (options.name !== undefined) {
-    const pattern = wildcardToRegExp(options.name);
-    items = items.filter((item) => typeof item.name === "string" && pattern.test(item.name));
+    const matches = compileWildcard(options.name);
+    items = items.filter((item) => typeof item.name === "string" && matches(item.name));
   }
   if (options.json) {
-    deps.io.out(formatJson(items));
+    deps.io.out(formatJson(pascalCaseDeep(items)));
     return 0;
   }
   if (items.length === 0) return 0;
