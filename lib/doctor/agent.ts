@@ -122,11 +122,11 @@ function checkPlace(endpoint: AgentEndpoint): Check {
 function sessionCheck(status: SessionStatus): Check {
   if (!status.connected) return pass("session", "none (not connected)");
   const where = status.authMethod === "ApiKey"
-    ? "API key, in the agent's memory only"
+    ? "API key, kept in the agent's memory only"
     : status.persisted
-    ? "refresh token kept in the credential store"
-    : "refresh token in the agent's memory only (lost when the agent exits)";
-  const subject = `${status.url} (${status.authMethod}, ${where})`;
+    ? "OAuth, refresh token kept in the credential store"
+    : "OAuth, refresh token in the agent's memory only (lost when the agent exits)";
+  const subject = `${status.url} (${where})`;
   if (status.refreshError) {
     return fail(
       "session",

@@ -162,8 +162,8 @@ function clockSkew(date: string | null, localMs: number): Check {
   if (Number.isNaN(serverMs)) {
     return pass("clock", "the server sent no Date header; skew not measured");
   }
-  // The Date header has one-second resolution.
-  const skew = Math.round((localMs - serverMs) / 1000);
+  // The Date header drops the milliseconds: the server's clock read somewhere in that second.
+  const skew = Math.round((localMs - (serverMs + 500)) / 1000);
   const text = skew === 0
     ? "this machine's clock agrees with the server's"
     : `this machine's clock is ${Math.abs(skew)} s ${
