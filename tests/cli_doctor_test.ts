@@ -81,6 +81,28 @@ Deno.test(
   },
 );
 
+Deno.test(
+  keyringTestGate("doctor with the keyring collection locked says so, with the fix, and exits 1"),
+  async () => {
+    const keyring = await startKeyringSession();
+    const env = await JimEnv.create({ ...keyring.env, JIM_KEYRING: "secret-tool" });
+    try {
+      await keyring.lock();
+      const result = await env.run(["doctor"]);
+      const lines = doctorLines(result);
+      assert.equal(result.code, 1);
+      assert.match(
+        lineFor(lines, "store round trip"),
+        /^✗ store round trip: the keyring collection that holds the JIM entries is locked\. Fix: unlock it/,
+      );
+      assert.doesNotMatch(result.stdout, /org\.freedesktop|Cannot create an item/);
+    } finally {
+      await env.dispose();
+      await keyring.close();
+    }
+  },
+);
+
 Deno.test("doctor names the user's own process that holds port 8400, and exits 1", async () => {
   const holder = new Deno.Command(Deno.execPath(), {
     args: [
@@ -147,7 +169,7 @@ Deno.test(
       );
       assert.match(lineFor(lines, "agent socket"), /directory 700, socket, 600, yours/);
       assert.match(lineFor(lines, "session"), new RegExp(`^✓ session: ${server.url} \\(API key`));
-      assert.match(lineFor(lines, "Secret Service"), /^✓ Secret Service: answers, unlocked/);
+      assert.match(lineFor(lines, "Secret Service"), /^✓ Secret Service: answers$/);
       assert.match(lineFor(lines, "store round trip"), /written, read back and removed/);
       assert.match(lineFor(lines, "browser"), /\$BROWSER would run .*scripted-browser/);
       assert.match(lineFor(lines, "loopback ports"), /^✓ loopback ports: 8400-8409 are free/);

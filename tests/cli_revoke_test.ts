@@ -192,7 +192,7 @@ Deno.test(
 );
 
 /** An identity provider whose revocation endpoint refuses (401, no body) or never answers. */
-async function fakeProvider(mode: "refuse" | "hang") {
+function fakeProvider(mode: "refuse" | "hang") {
   const revocations: URLSearchParams[] = [];
   let release!: () => void;
   const released = new Promise<void>((resolve) => release = resolve);
@@ -240,7 +240,7 @@ for (const mode of ["refuse", "hang"] as const) {
     ),
     () =>
       withStage(async ({ env, lookup, store }) => {
-        const idp = await fakeProvider(mode);
+        const idp = fakeProvider(mode);
         const server = await startJimServer({
           authConfig: { authority: idp.issuer, clientId: "jim-cli" },
         });

@@ -13,6 +13,7 @@ import { type Check, fail, pass } from "./check.ts";
 // overwrite or remove a real sign-in.
 const PROBE_KEY = "https://jim-doctor-probe.invalid:1";
 
+const ROUND_TRIP = "store round trip";
 const IN_MEMORY = "without it jim keeps each sign-in in the agent's memory only";
 const START_BUS =
   'start a session bus with a keyring: run "dbus-run-session -- $SHELL", then in it ' +
@@ -46,7 +47,8 @@ export async function checkStore(platform: typeof Deno.build.os, env: Env): Prom
     checks.push(storeFailure(probe.reason, usesDbus));
     return checks;
   }
-  checks.push(pass(usesDbus ? "Secret Service" : "store access", "answers, unlocked"));
+  // A search cannot tell a locked collection without JIM entries in it: the round trip can.
+  checks.push(pass(usesDbus ? "Secret Service" : "store access", "answers"));
   checks.push(await roundTrip(keyring, keyringTimeoutMs(env), usesDbus));
   return checks;
 }
@@ -110,8 +112,11 @@ function decodeDbusValue(value: string): string {
 }
 
 /** The store's reason, said in plain words, with the fix. */
-export function storeFailure(reason: string, dbus: boolean): Check {
-  const name = dbus ? "Secret Service" : "store access";
+export function storeFailure(
+  reason: string,
+  dbus: boolean,
+  name = dbus ? "Secret Service" : "store access",
+): Check {
   if (/not installed|not found/i.test(reason) && !/org\.freedesktop|\.service/i.test(reason)) {
     return fail(
       "credential store",
@@ -189,11 +194,11 @@ async function roundTrip(keyring: Keyring, timeoutMs: number, dbus: boolean): Pr
   try {
     const outcome = await Promise.race([work, expired]);
     if (outcome === "expired") {
-      return storeFailure(`did not answer within ${bound / 1000} s`, dbus);
+      return storeFailure(`did not answer within ${bound / 1000} s`, dbus, ROUND_TRIP);
     }
     if (outcome === "mismatch") {
       return fail(
-        "store round trip",
+        ROUND_TRIP,
         "a throwaway entry was written but read back differently",
         "check which program answers as the credential store; set JIM_KEYRING to another backend",
       );
@@ -204,7 +209,11 @@ async function roundTrip(keyring: Keyring, timeoutMs: number, dbus: boolean): Pr
       `a throwaway entry was written, read back and removed (${ms} ms)`,
     );
   } catch (error) {
-    return storeFailure(error instanceof Error ? error.message : String(error), dbus);
+    return storeFailure(
+      error instanceof Error ? error.message : String(error),
+      dbus,
+      ROUND_TRIP,
+    );
   } finally {
     clearTimeout(timer);
   }

@@ -30,14 +30,15 @@ export function parseDoctor(command: ParsedCommand): DoctorOptions {
 
 export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<number> {
   const agent = await checkAgent(deps.agent.endpoint);
-  const target = options.target ??
-    (agent.session?.url ? parseInstanceUrl(agent.session.url) : undefined);
+  // The URL given, else the session's, else stateless mode's (JIM_URL), as commands would use.
+  const implied = agent.session?.url ?? deps.env.get("JIM_URL");
+  const target = options.target ?? (implied ? parseInstanceUrl(implied) : undefined);
   const browser = checkBrowser(deps.env, deps.platform);
   const [store, ports, server] = await Promise.all([
     checkStore(deps.platform, deps.env),
     checkPorts(deps.platform),
     target ? checkServer(target, deps, browser.passed) : Promise.resolve([
-      pass("server", "none checked (not connected; jim doctor URL checks one)"),
+      pass("server", "none checked (not connected, no JIM_URL; jim doctor URL checks one)"),
     ]),
   ]);
   const proxy = checkProxy(deps.env, target ? new URL(target.base) : null);
