@@ -242,3 +242,54 @@ Deno.test({
     }
   },
 });
+
+Deno.test(
+  keyringTestGate(
+    "doctor reports a rotated refresh token that could not be written back to a locked keyring",
+  ),
+  async () => {
+    const keyring = await startKeyringSession();
+    const idp = await startIdp({ accessTokenTtlSeconds: 4 });
+    const server = await startJimServer({
+      authConfig: { authority: idp.issuer, clientId: idp.clientId },
+      oidc: { issuer: idp.issuer, audience: idp.audience, jwksUri: idp.jwksUri },
+      users: [{ sub: "admin@example.test", authorised: true }],
+    });
+    const env = await JimEnv.create({
+      ...keyring.env,
+      JIM_KEYRING: "secret-tool",
+      BROWSER: `${ROOT_DIR}/fixtures/scripted-browser`,
+      JIM_TEST_DENO: Deno.execPath(),
+    });
+    env.vars.JIM_TEST_BROWSER_LOG = `${env.dir}/browser.log`;
+    try {
+      const signIn = await env.run(["connect", server.url]);
+      assert.equal(signIn.code, 0, signIn.stderr);
+      const before = doctorLines(await env.run(["doctor"]));
+      assert.match(
+        lineFor(before, "session"),
+        /^✓ session: .*\(OAuth, refresh token kept in the credential store\)$/,
+      );
+
+      await keyring.lock();
+      // Past half the token's life the next call refreshes first; rotation then writes back.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const call = await env.run(["whoami"]);
+      assert.equal(call.code, 0, call.stderr);
+      assert.equal((await idp.stats()).refreshGrants, 1);
+
+      const after = await env.run(["doctor"]);
+      const lines = doctorLines(after);
+      assert.equal(after.code, 1);
+      assert.match(
+        lineFor(lines, "session"),
+        /^✗ session: .*the rotated refresh token could not be written to the credential store: .*locked.*\. Fix: /,
+      );
+    } finally {
+      await env.dispose();
+      await server.close();
+      await idp.close();
+      await keyring.close();
+    }
+  },
+);

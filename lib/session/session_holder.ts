@@ -64,14 +64,14 @@ export class SessionHolder {
           // back into the store that disconnect just cleared or the new session owns.
           if (this.#session !== session) return;
           if (rotated && oauth.persist && fresh.refreshToken && this.#deps.storeRefreshToken) {
-            // Best effort: the in-memory session stays valid even if the store is gone.
-            await this.#deps.storeRefreshToken(session, fresh.refreshToken).then(
-              () => void (this.#writeBackError = null),
-              (error) =>
-                void (this.#writeBackError = error instanceof Error
-                  ? error.message
-                  : String(error)),
-            );
+            // Best effort: the in-memory session stays valid even if the store is gone; status
+            // reports the failure (jim doctor shows it).
+            try {
+              await this.#deps.storeRefreshToken(session, fresh.refreshToken);
+              this.#writeBackError = null;
+            } catch (error) {
+              this.#writeBackError = error instanceof Error ? error.message : String(error);
+            }
           }
         },
       });
