@@ -191,8 +191,11 @@ Deno.test(
     }),
 );
 
-/** An identity provider whose revocation endpoint refuses (401, no body) or never answers. */
-function fakeProvider(mode: "refuse" | "hang") {
+/**
+ * An identity provider whose revocation endpoint refuses (401, no body, as Glewlwyd answers a
+ * public client), never answers, or that lists no revocation endpoint at all.
+ */
+function fakeProvider(mode: "refuse" | "hang" | "unsupported") {
   const revocations: URLSearchParams[] = [];
   let release!: () => void;
   const released = new Promise<void>((resolve) => release = resolve);
@@ -204,7 +207,7 @@ function fakeProvider(mode: "refuse" | "hang") {
         issuer: origin,
         authorization_endpoint: `${origin}/auth`,
         token_endpoint: `${origin}/token`,
-        revocation_endpoint: `${origin}/revoke`,
+        ...(mode === "unsupported" ? {} : { revocation_endpoint: `${origin}/revoke` }),
         jwks_uri: `${origin}/jwks`,
         response_types_supported: ["code"],
       });
@@ -227,16 +230,31 @@ function fakeProvider(mode: "refuse" | "hang") {
   };
 }
 
-for (const mode of ["refuse", "hang"] as const) {
-  const what = mode === "refuse"
-    ? "refuses revocation (401, as Glewlwyd does for public clients)"
-    : "does not answer revocation";
-  const args = mode === "refuse" ? (url: string) => ["--url", url] : () => ["--all"];
+const PROVIDER_CASES = [
+  {
+    mode: "refuse",
+    what: "refuses revocation (401, as Glewlwyd does for public clients)",
+    flag: "--url",
+    reason: "refused: HTTP 401",
+  },
+  {
+    mode: "hang",
+    what: "does not answer revocation",
+    flag: "--all",
+    reason: "no answer within 5 s",
+  },
+  {
+    mode: "unsupported",
+    what: "lists no revocation endpoint",
+    flag: "--url",
+    reason: "the identity provider offers no token revocation",
+  },
+] as const;
+
+for (const { mode, what, flag, reason } of PROVIDER_CASES) {
   Deno.test(
     keyringTestGate(
-      `a provider that ${what}: disconnect ${
-        mode === "refuse" ? "--url" : "--all"
-      } still forgets the sign-in and says so in one line`,
+      `a provider that ${what}: disconnect ${flag} still forgets the sign-in and says so in one line`,
     ),
     () =>
       withStage(async ({ env, lookup, store }) => {
@@ -245,28 +263,30 @@ for (const mode of ["refuse", "hang"] as const) {
           authConfig: { authority: idp.issuer, clientId: "jim-cli" },
         });
         const key = server.url.toLowerCase();
+        // --all knows only the stored key (the server's origin); --url knows the URL given.
+        const where = flag === "--all" ? key : server.url;
         const token = `rt-${mode}-${crypto.randomUUID()}`;
         try {
           await store(key, token);
-          const result = await env.run(["disconnect", ...args(server.url), "--json"], {
-            killAfterMs: 30_000,
-          });
+          const args = flag === "--all" ? ["--all"] : ["--url", server.url];
+          const result = await env.run(["disconnect", ...args, "--json"], { killAfterMs: 30_000 });
           assertClean(result, [token]);
           assert.equal(result.code, 0, result.stderr);
-          const reason = mode === "refuse" ? "refused: HTTP 401" : "no answer within 5 s";
           assert.deepEqual(JSON.parse(result.stdout), {
             Disconnected: false,
-            Url: mode === "refuse" ? server.url : null,
+            Url: flag === "--all" ? null : server.url,
             StoredSignInsRemoved: 1,
             Revoked: 0,
-            NotRevoked: [{ Url: mode === "refuse" ? server.url : key, Reason: reason }],
+            NotRevoked: [{ Url: where, Reason: reason }],
           });
           assert.deepEqual(revocationLines(result), [
-            `Could not revoke the sign-in for ${
-              mode === "refuse" ? server.url : key
-            } at the identity provider (${reason}); it is forgotten on this machine anyway.`,
+            `Could not revoke the sign-in for ${where} at the identity provider (${reason}); it is forgotten on this machine anyway.`,
           ]);
           assert.equal(await lookup(key), null);
+          if (mode === "unsupported") {
+            assert.equal(idp.revocations.length, 0);
+            return;
+          }
           // It was asked, as a public client, for this very token.
           assert.equal(idp.revocations.length, 1);
           const sent = idp.revocations[0];
