@@ -83,11 +83,16 @@ export async function checkServer(
     ctx = await discoverOidc(config, { fetch: deps.fetch, timeoutMs: REQUEST_BOUND_MS });
   } catch (error) {
     const text = describe(error);
+    const authority = new URL(config.authority);
+    if (authority.protocol === "https:" && /not trusted/.test(text)) {
+      checks.push(await untrusted("discovery", authority, deps));
+      return checks;
+    }
     checks.push(
       fail(
         "discovery",
         text,
-        /not trusted|certificate/i.test(text)
+        /certificate/i.test(text)
           ? CA_FIX
           : "check that this machine reaches the identity provider (proxy, firewall) and that the server's authority is right",
       ),
@@ -130,20 +135,20 @@ async function unreachable(
     );
   }
   const text = describe(networkError(error, url));
-  if (instance.secure && /not trusted/.test(text)) {
-    const cert = await peerCertificate(
-      url,
-      await deps.caCertPem().catch(() => undefined),
-      REQUEST_BOUND_MS,
-    );
-    const issuer = cert ? `issued by "${cert.issuer}", ` : "";
-    return fail(
-      "TLS",
-      `the certificate of ${url.host} is ${issuer}which this machine does not trust`,
-      CA_FIX,
-    );
-  }
+  if (instance.secure && /not trusted/.test(text)) return await untrusted("TLS", url, deps);
   return fail("server", text, "check the URL, the proxy variables and the firewall");
+}
+
+/** A chain this machine does not trust: name its issuer, the CA the user must pass. */
+async function untrusted(name: string, url: URL, deps: ServerDeps): Promise<Check> {
+  const ca = await deps.caCertPem().catch(() => undefined);
+  const cert = await peerCertificate(url, ca, REQUEST_BOUND_MS);
+  const issuer = cert ? `issued by "${cert.issuer}", ` : "";
+  return fail(
+    name,
+    `the certificate of ${url.host} is ${issuer}which this machine does not trust`,
+    CA_FIX,
+  );
 }
 
 async function trustedChain(url: URL, deps: ServerDeps): Promise<Check> {
