@@ -50,6 +50,20 @@ Deno.test(
       // libsecret's own words mean nothing to most users and must not leak through.
       assert.doesNotMatch(result.stdout, /autolaunch|X11|org\.freedesktop/i);
       assert.equal(result.stderr, "");
+
+      // An address that is set but leads to no bus: one line, in the same plain words.
+      const nowhere = `unix:abstract=/jim-test-no-bus-${crypto.randomUUID()}`;
+      const stale = await env.run(["doctor"], { env: { DBUS_SESSION_BUS_ADDRESS: nowhere } });
+      const staleLines = doctorLines(stale);
+      assert.equal(stale.code, 1);
+      assert.deepEqual(staleLines.filter((line) => line.includes("D-Bus session:")), [
+        lineFor(staleLines, "D-Bus session"),
+      ]);
+      assert.match(
+        lineFor(staleLines, "D-Bus session"),
+        /^✗ D-Bus session: no session bus could be reached, so no Secret Service can be asked\. Fix: /,
+      );
+      assert.doesNotMatch(stale.stdout, /Could not connect|Connection refused|org\.freedesktop/i);
     } finally {
       await env.dispose();
     }

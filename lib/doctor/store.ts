@@ -44,7 +44,11 @@ export async function checkStore(platform: typeof Deno.build.os, env: Env): Prom
   }
   const probe = await keyring.available();
   if (!probe.ok) {
-    checks.push(storeFailure(probe.reason, usesDbus));
+    const failure = storeFailure(probe.reason, usesDbus);
+    // An address that looked fine but leads nowhere: the bus line itself was wrong.
+    const bus = checks.findIndex((check) => check.name === failure.name);
+    if (bus >= 0) checks[bus] = failure;
+    else checks.push(failure);
     return checks;
   }
   // A search cannot tell a locked collection without JIM entries in it: the round trip can.
