@@ -65,16 +65,19 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
   // the one place that token exists.
   let sessionRevoked = false;
   if (endSession) {
+    let revocation: Revocation | null | undefined;
     try {
       const answer = await deps.agent.send({ op: "disconnect", revoke: true }) as DisconnectResult;
-      if (answer?.revocation) {
-        sessionRevoked = true;
-        report(current!.url!, answer.revocation);
-      }
+      revocation = answer?.revocation;
     } catch (error) {
       if (!(error instanceof AgentNotRunning)) throw error;
     }
     io.err(`Disconnected from ${current!.url}.`);
+    // An agent of an older jim answers without revoking; the stored token is then revoked below.
+    if (revocation) {
+      sessionRevoked = true;
+      report(current!.url!, revocation);
+    }
   }
 
   const forgetKey = options.target?.key ?? (options.all ? undefined : current?.key ?? undefined);
