@@ -23,6 +23,8 @@ export interface Keyring {
   delete(key: string): Promise<boolean>;
   /** Removes every JIM entry, returns how many. */
   deleteAll(): Promise<number>;
+  /** The keys of every JIM entry, where the backend can list them (disconnect --all revokes). */
+  keys?(): Promise<string[]>;
 }
 
 export interface RunOptions {

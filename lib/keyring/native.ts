@@ -65,6 +65,18 @@ export class NativeKeyring implements Keyring {
     return await this.call("delete", (signal) => this.entry(addon, key).deleteCredential(signal));
   }
 
+  async keys(): Promise<string[]> {
+    const addon = await loadAddon(this.deps);
+    if (typeof addon.findCredentialsAsync !== "function") {
+      throw keyringFailed("the native keyring addon cannot list entries");
+    }
+    const found = await this.call(
+      "list",
+      (signal) => addon.findCredentialsAsync(JIM_SERVICE, null, signal),
+    );
+    return [...new Set(found.map((credential) => credential.account))];
+  }
+
   async deleteAll(): Promise<number> {
     const addon = await loadAddon(this.deps);
     if (typeof addon.findCredentialsAsync !== "function") {

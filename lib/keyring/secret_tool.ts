@@ -84,20 +84,7 @@ export class SecretToolKeyring implements Keyring {
   }
 
   async deleteAll(): Promise<number> {
-    const result = await this.exec(["search", "--all", "service", JIM_SERVICE], {
-      discardStdout: true,
-    });
-    const { code, stderr } = this.exited(result, "search");
-    const problems = errorLines(stderr);
-    if (code !== 0 || problems.length > 0) throw this.toolError("search", stderr);
-    // One attribute.url line per item; several items may share a url, and one clear removes
-    // them all, so count lines but clear each url once.
-    const perUrl = new Map<string, number>();
-    for (const line of stderr.split("\n")) {
-      if (!line.startsWith(URL_ATTRIBUTE)) continue;
-      const url = line.slice(URL_ATTRIBUTE.length);
-      perUrl.set(url, (perUrl.get(url) ?? 0) + 1);
-    }
+    const perUrl = await this.itemsPerUrl();
     let removed = 0;
     for (const [url, count] of perUrl) {
       const cleared = await this.exec(["clear", "service", JIM_SERVICE, "url", url]);
@@ -106,6 +93,29 @@ export class SecretToolKeyring implements Keyring {
       else if (errorLines(outcome.stderr).length > 0) throw this.toolError("clear", outcome.stderr);
     }
     return removed;
+  }
+
+  async keys(): Promise<string[]> {
+    return [...(await this.itemsPerUrl()).keys()];
+  }
+
+  /** How many JIM items each url attribute has (several items may share one). */
+  private async itemsPerUrl(): Promise<Map<string, number>> {
+    const result = await this.exec(["search", "--all", "service", JIM_SERVICE], {
+      discardStdout: true,
+    });
+    const { code, stderr } = this.exited(result, "search");
+    const problems = errorLines(stderr);
+    if (code !== 0 || problems.length > 0) throw this.toolError("search", stderr);
+    // One attribute.url line per item; one clear removes every item of a url, so deleteAll
+    // counts lines but clears each url once.
+    const perUrl = new Map<string, number>();
+    for (const line of stderr.split("\n")) {
+      if (!line.startsWith(URL_ATTRIBUTE)) continue;
+      const url = line.slice(URL_ATTRIBUTE.length);
+      perUrl.set(url, (perUrl.get(url) ?? 0) + 1);
+    }
+    return perUrl;
   }
 
   private async refuseIfLocked(key: string): Promise<void> {

@@ -5,6 +5,7 @@ import { JimError } from "../errors.ts";
 import { FrameTooLarge, readLine, writeLine } from "./framing.ts";
 import {
   type AgentRequest,
+  type DisconnectResult,
   errorResponse,
   MAX_REQUEST_BYTES,
   okResponse,
@@ -138,14 +139,18 @@ function handle(request: AgentRequest, holder: SessionHolder, version: string): 
       return holder.call(request.call);
     case "batch":
       return holder.batch(request.calls);
-    case "disconnect": {
-      const status = holder.status();
-      holder.clear();
-      return Promise.resolve(status);
-    }
+    case "disconnect":
+      return disconnect(holder, request.revoke === true);
     case "shutdown":
       return Promise.resolve({ stopping: true });
   }
+}
+
+async function disconnect(holder: SessionHolder, revoke: boolean): Promise<DisconnectResult> {
+  const status = holder.status();
+  const revocation = revoke ? await holder.revoke() : undefined;
+  holder.clear();
+  return revocation === undefined ? status : { ...status, revocation };
 }
 
 const STALE_CHECK_MS = 2_000;

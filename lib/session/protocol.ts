@@ -2,6 +2,7 @@
 // connection. Every request is validated here before the agent acts on it.
 
 import { type ErrorCode, JimError } from "../errors.ts";
+import type { Revocation } from "../auth/revoke.ts";
 
 // 2: the batch operation.
 export const PROTOCOL_VERSION = 2;
@@ -57,7 +58,8 @@ export type AgentRequest =
     | { op: "adopt"; session: SessionRecord }
     | { op: "request"; call: ApiCall }
     | { op: "batch"; calls: ApiCall[] }
-    | { op: "disconnect" }
+    /** revoke: first revoke the refresh token at the identity provider (RFC 7009). */
+    | { op: "disconnect"; revoke?: boolean }
     | { op: "shutdown" }
   );
 
@@ -76,7 +78,14 @@ export interface SessionStatus {
   refreshError: string | null;
   identity: Record<string, unknown> | null;
   agentPid: number;
+  /** Seconds without a request before the agent exits (each request restarts the count). */
+  idleTimeoutSeconds?: number;
+  /** Set when writing a rotated refresh token back to the credential store failed. */
+  writeBackError?: string | null;
 }
+
+/** The `disconnect` answer: the session as it was, and what revocation did (when asked). */
+export type DisconnectResult = SessionStatus & { revocation?: Revocation | null };
 
 /** What `status` says when there is no session. */
 export const DISCONNECTED: Omit<SessionStatus, "agentPid"> = {
@@ -141,6 +150,11 @@ export function parseRequest(line: string): AgentRequest {
   }
   if (typeof value.op !== "string" || !OPS.has(value.op)) throw bad("unknown operation");
   if (value.op === "adopt") checkSession(value.session);
+  if (
+    value.op === "disconnect" && value.revoke !== undefined && typeof value.revoke !== "boolean"
+  ) {
+    throw bad("disconnect revoke must be a boolean");
+  }
   if (value.op === "request") checkCall(value.call);
   if (value.op === "batch") {
     if (!Array.isArray(value.calls) || value.calls.length === 0) {
