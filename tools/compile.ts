@@ -4,9 +4,9 @@
 // where neither works, this reports the build as skipped (exit 4) rather than pretending.
 
 import { parseArgs } from "node:util";
-import { JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
+import { JIM_V8_FLAGS, pathFromFileUrl } from "../lib/runtime_flags.ts";
 
-const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+const ROOT = pathFromFileUrl(new URL("../", import.meta.url)).replace(/\/$/, "");
 const TARGETS: Record<string, string> = {
   "x86_64-unknown-linux-gnu": "linux-x64",
   "aarch64-unknown-linux-gnu": "linux-arm64",

@@ -32,7 +32,7 @@ export interface RunOptions {
   timeoutMs: number;
   /** Send stdout to /dev/null, for commands whose stdout carries secrets we do not need. */
   discardStdout?: boolean;
-  /** Variables added to the inherited environment. */
+  /** Variables set on top of the cleared-down environment every store tool gets. */
   env?: Record<string, string>;
 }
 

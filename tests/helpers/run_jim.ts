@@ -1,10 +1,10 @@
 // Runs the jim CLI as a subprocess with exactly the permission set the compiled binary gets
 // (deno.json "permissions.jim"), or $JIM_BIN when a compiled binary is at hand.
 
-import { denoRunArgs } from "../../lib/runtime_flags.ts";
+import { denoRunArgs, pathFromFileUrl } from "../../lib/runtime_flags.ts";
 
 const ROOT = new URL("../../", import.meta.url);
-export const ROOT_DIR = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
+export const ROOT_DIR = pathFromFileUrl(ROOT).replace(/\/$/, "");
 export const MAIN = `${ROOT_DIR}/main.ts`;
 export const CONFIG = `${ROOT_DIR}/deno.json`;
 
