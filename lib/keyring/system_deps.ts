@@ -4,6 +4,7 @@
 
 import type { CommandRunner, KeyringDeps, NativeKeyringModule, RunResult } from "./keyring.ts";
 import { BASE_VARS, childEnv, SESSION_VARS } from "../child_env.ts";
+import { openWincredApi, type WincredApi } from "./wincred_api.ts";
 
 const MAX_OUTPUT_BYTES = 1 << 20;
 // secret-tool finds the Secret Service through the session bus (or autolaunches it from
@@ -25,7 +26,15 @@ export function systemDeps(options: SystemDepsOptions = {}): KeyringDeps {
     run: commandRunner(options.env),
     which: (name) => whichOnPath(name, options.path ?? Deno.env.get("PATH") ?? ""),
     loadNative: loadNativeAddon,
+    openWincred,
   };
+}
+
+let wincredApi: WincredApi | undefined;
+
+function openWincred(): WincredApi {
+  wincredApi ??= openWincredApi();
+  return wincredApi;
 }
 
 let nativeAddon: Promise<NativeKeyringModule> | undefined;
