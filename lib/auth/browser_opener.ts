@@ -66,9 +66,10 @@ export function browserCommands(
   platform: string,
 ): BrowserCommand[] {
   if (browserEnv !== undefined && browserEnv.trim() !== "") {
-    return browserEnv.split(":").map((entry) => fromBrowserEntry(entry, url)).filter((c) =>
-      c !== undefined
-    );
+    // The list separator is the platform's PATH separator, so "C:\..." stays one entry.
+    return browserEnv.split(platform === "windows" ? ";" : ":").map((entry) =>
+      fromBrowserEntry(entry, url)
+    ).filter((c) => c !== undefined);
   }
   switch (platform) {
     case "darwin":
