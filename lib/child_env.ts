@@ -86,3 +86,23 @@ function readOwnEnv(name: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Read only by jim's own test stand-ins and test browsers (fixtures/), which are Deno scripts
+ * (hence DENO_DIR): none carries a secret, and passing them lets the tests drive the real spawn
+ * path instead of a fake.
+ */
+export const TEST_FIXTURE_VARS = [
+  "DENO_DIR",
+  "JIM_STANDIN_DENO",
+  "JIM_STANDIN_LOG",
+  "JIM_STANDIN_PIDFILE",
+  "JIM_STANDIN_SLEEP",
+  "JIM_STANDIN_STATUS",
+  "JIM_STANDIN_STORE",
+  "JIM_TEST_DENO",
+  "JIM_TEST_BROWSER_LOG",
+  "JIM_TEST_BROWSER_MODE",
+  "JIM_TEST_LOGIN",
+  "JIM_TEST_CHROMIUM",
+] as const;

@@ -3,7 +3,7 @@
 // is passed as an argument and never through a shell. It holds no secret (the PKCE verifier
 // never leaves jim). A browser that keeps running is left running: the flow never waits for it.
 
-import { BASE_VARS, childEnv, SESSION_VARS } from "../child_env.ts";
+import { BASE_VARS, childEnv, SESSION_VARS, TEST_FIXTURE_VARS } from "../child_env.ts";
 
 export type RunOutcome =
   /** The command ended within the grace period with this exit code. */
@@ -129,9 +129,7 @@ function splitWords(text: string): string[] {
 }
 
 // What a browser or opener needs: the desktop session (display, bus, XDG dirs), WSL's bridge
-// for wslview, BROWSER for xdg-open, and the variables that script jim's test browsers
-// (fixtures/scripted_browser.ts; DENO_DIR so they start from the cache). Nothing else of jim's
-// environment reaches the browser.
+// for wslview, and BROWSER for xdg-open. Nothing else of jim's environment reaches the browser.
 const BROWSER_VARS = [
   ...BASE_VARS,
   ...SESSION_VARS,
@@ -139,12 +137,7 @@ const BROWSER_VARS = [
   "BROWSER",
   "WSL_DISTRO_NAME",
   "WSL_INTEROP",
-  "DENO_DIR",
-  "JIM_TEST_DENO",
-  "JIM_TEST_BROWSER_LOG",
-  "JIM_TEST_BROWSER_MODE",
-  "JIM_TEST_LOGIN",
-  "JIM_TEST_CHROMIUM",
+  ...TEST_FIXTURE_VARS,
 ];
 
 /**
