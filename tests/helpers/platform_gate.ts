@@ -1,4 +1,4 @@
-// Tests that need a part only some operating systems have. The name always says which part
+// Tests that need a part only some operating systems (or kinds of run) have. The name always says which part
 // (so every lane's test list reads the same), and the test is skipped only on a system that
 // lacks it: JIM_TEST_REQUIRE_ALL=1 forbids skipping what this system can run, not this.
 
@@ -20,12 +20,20 @@ export function onlyOn(
   name: string,
   os: Os = Deno.build.os,
 ): { name: string; ignore: boolean } {
-  const where = oses.map((o) => LABELS[o] ?? o).join(", ");
-  const runs = oses.includes(os);
-  return {
-    name: `${name} (${where} only: ${part}${runs ? "" : "; skipped here"})`,
-    ignore: !runs,
-  };
+  return onlyWhere(oses.includes(os), oses.map((o) => LABELS[o] ?? o).join(", "), part, name);
+}
+
+/**
+ * The same for a test that runs only in one kind of run, e.g. only under `deno run` and not
+ * against a compiled binary: onlyWhere(!Deno.env.get("JIM_BIN"), "deno run", "its code cache", ...).
+ */
+export function onlyWhere(
+  runs: boolean,
+  where: string,
+  part: string,
+  name: string,
+): { name: string; ignore: boolean } {
+  return { name: `${name} (${where} only: ${part}${runs ? "" : "; skipped here"})`, ignore: !runs };
 }
 
 /** The Unix lanes: the stand-in tools are /bin/sh scripts and the agent listens on a Unix socket. */
