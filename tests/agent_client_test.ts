@@ -6,6 +6,7 @@ import { AgentClient } from "../lib/session/agent_client.ts";
 import { MAX_REQUEST_BYTES } from "../lib/session/protocol.ts";
 import { startDeadline } from "../lib/deadline.ts";
 import { rejectsWith } from "./helpers/rejects_with.ts";
+import { onlyOn, UNIX } from "./helpers/platform_gate.ts";
 
 /** A Unix-socket "agent" that accepts connections, records what arrives, and never answers. */
 async function withSilentAgent(
@@ -52,8 +53,11 @@ async function withSilentAgent(
 }
 
 Deno.test({
-  name: "an agent that accepts and never answers: the command gives up at the deadline",
-  ignore: Deno.build.os === "windows",
+  ...onlyOn(
+    UNIX,
+    "a Unix socket",
+    "an agent that accepts and never answers: the command gives up at the deadline",
+  ),
   fn: () =>
     withSilentAgent(async (client, received) => {
       await rejectsWith(
@@ -71,8 +75,11 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a request larger than the agent takes is a usage error, and none of it is sent",
-  ignore: Deno.build.os === "windows",
+  ...onlyOn(
+    UNIX,
+    "a Unix socket",
+    "a request larger than the agent takes is a usage error, and none of it is sent",
+  ),
   fn: () =>
     withSilentAgent(async (client, received) => {
       const body = { blob: "x".repeat(MAX_REQUEST_BYTES) };

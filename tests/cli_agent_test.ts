@@ -12,6 +12,7 @@ import {
 import { denoRunArgs, JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
 import { MAIN } from "./helpers/run_jim.ts";
 import { rawExchange } from "./helpers/agent_socket.ts";
+import { onlyWhere } from "./helpers/platform_gate.ts";
 
 Deno.test("malformed and oversized messages get an error response and the agent keeps serving", async () => {
   await withCli(async ({ env, jim, connect }) => {
@@ -227,10 +228,14 @@ Deno.test("an agent ending with a call still in flight does not remove its succe
 });
 
 Deno.test({
-  name: "the agent and the commands share the code cache: the first command after connect " +
-    "recompiles nothing the agent also loaded",
   // Deno's debug log says when it rewrites a module's cached code; a compiled binary has none.
-  ignore: Deno.env.get("JIM_BIN") !== undefined,
+  ...onlyWhere(
+    Deno.env.get("JIM_BIN") === undefined,
+    "deno run",
+    "Deno's code cache",
+    "the agent and the commands share the code cache: the first command after connect " +
+      "recompiles nothing the agent also loaded",
+  ),
   fn: async () => {
     await withCli(async ({ env, connect }) => {
       await connect();
