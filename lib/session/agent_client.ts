@@ -15,7 +15,7 @@ import {
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 
-type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v" | "auth"> : never
+type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v"> : never
   : never;
 
 export { AgentNotRunning };
@@ -52,7 +52,7 @@ export class AgentClient {
 
   /** Sends one request; throws AgentNotRunning when no agent answers. */
   async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
-    const { conn, auth } = await connectAgent(this.endpoint);
+    const conn = await connectAgent(this.endpoint, this.#timeouts.controlMs);
     const limit = request.op === "request"
       ? this.#timeouts.callMs
       : request.op === "batch"
@@ -67,7 +67,7 @@ export class AgentClient {
     });
     try {
       // Encoded once: the bytes checked against the agent's limit are the bytes sent.
-      const message = encodeLine({ v: PROTOCOL_VERSION, ...request, ...(auth ? { auth } : {}) });
+      const message = encodeLine({ v: PROTOCOL_VERSION, ...request });
       if (message.length - 1 > MAX_REQUEST_BYTES) {
         throw new JimError(
           "usage",
