@@ -36,6 +36,10 @@ const TIMEOUTS: AgentTimeouts = {
   batchMs: 2 * 60_000,
 };
 
+// A live agent answers the loopback handshake at once; a listener that accepts and stays silent
+// (another program on a dead agent's port) counts as no agent once this has passed.
+const HANDSHAKE_WAIT_MS = 5_000;
+
 export class AgentClient {
   readonly endpoint: AgentEndpoint;
   readonly #timeouts: AgentTimeouts;
@@ -52,7 +56,10 @@ export class AgentClient {
 
   /** Sends one request; throws AgentNotRunning when no agent answers. */
   async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
-    const conn = await connectAgent(this.endpoint, this.#timeouts.controlMs);
+    const conn = await connectAgent(
+      this.endpoint,
+      Math.min(this.#timeouts.controlMs, HANDSHAKE_WAIT_MS),
+    );
     const limit = request.op === "request"
       ? this.#timeouts.callMs
       : request.op === "batch"

@@ -124,13 +124,13 @@ function newNonce(): string {
   return toHex(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-function key(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
+function key(secret: string): Promise<CryptoKey> {
   return crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(secret),
     { name: "HMAC", hash: "SHA-256" },
     false,
-    [usage],
+    ["sign", "verify"],
   );
 }
 
@@ -150,7 +150,7 @@ async function sign(
 ): Promise<string> {
   const mac = await crypto.subtle.sign(
     "HMAC",
-    await key(secret, "sign"),
+    await key(secret),
     label(side, clientNonce, agentNonce),
   );
   return toHex(new Uint8Array(mac));
@@ -168,7 +168,7 @@ async function verify(
   for (let i = 0; i < 32; i++) bytes[i] = parseInt(proof.slice(i * 2, i * 2 + 2), 16);
   return crypto.subtle.verify(
     "HMAC",
-    await key(secret, "verify"),
+    await key(secret),
     bytes,
     label(side, clientNonce, agentNonce),
   );

@@ -119,6 +119,8 @@ async function serve(
   const reader = new LineReader(conn);
   try {
     if (secret !== null) {
+      // Small frames each way: none may wait for a delayed ACK.
+      (conn as Deno.TcpConn).setNoDelay(true);
       if (waiting.count >= MAX_UNAUTHENTICATED) {
         const busy = new JimError("protocol", "bad agent request: too many connections waiting");
         await withTimeout(writeLine(conn, errorResponse(busy)), 100).catch(() => {});
