@@ -45,4 +45,9 @@ Deno.test("a socket path too long for a Unix socket is a usage error naming the 
     () => agentEndpoint(env({ XDG_RUNTIME_DIR: long }), 0, "linux"),
     /too long for a Unix socket .*JIM_AGENT_SOCKET or XDG_RUNTIME_DIR/,
   );
+  // The agent first binds a temporary name beside the socket, which must fit as well.
+  assert.throws(
+    () => agentEndpoint(env({ JIM_AGENT_SOCKET: `/tmp/${"d".repeat(95)}/a` }), 0, "linux"),
+    /too long for a Unix socket/,
+  );
 });

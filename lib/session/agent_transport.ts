@@ -9,6 +9,7 @@ import { JimError } from "../errors.ts";
 import { proveAgent } from "./agent_handshake.ts";
 import {
   type AgentEndpoint,
+  boundSocketPath,
   checkPrivateDir,
   checkPrivateEntry,
   ensurePrivateDir,
@@ -44,7 +45,8 @@ export async function openAgentListener(
   if (endpoint.kind === "unix") {
     // Bound under a name of its own, then renamed into place: Deno unlinks the bound path when
     // the listener closes, which must not take away a socket a newer agent has put at `path`.
-    const bound = `${path}.${Deno.pid}.tmp`;
+    // (The short name keeps within the socket path limit that agentEndpoint checked.)
+    const bound = boundSocketPath(path, Deno.pid);
     let listener: Deno.Listener;
     try {
       await Deno.remove(bound).catch(() => {});

@@ -31,7 +31,10 @@ export function agentEndpoint(
     throw new JimError("usage", "JIM_AGENT_TRANSPORT must be unix or tcp");
   }
   const path = agentSocketPath(env, os);
-  if (transport === "unix" && new TextEncoder().encode(path).length > MAX_SOCKET_PATH_BYTES) {
+  // The agent binds its socket under a temporary name beside `path` first: both must fit.
+  const bytes = (p: string) => new TextEncoder().encode(p).length;
+  const longest = Math.max(bytes(path), bytes(boundSocketPath(path, 0x7fffffff)));
+  if (transport === "unix" && longest > MAX_SOCKET_PATH_BYTES) {
     throw new JimError(
       "usage",
       `the session agent's socket path is too long for a Unix socket (${path.length} characters, at most ${MAX_SOCKET_PATH_BYTES}); set JIM_AGENT_SOCKET or XDG_RUNTIME_DIR to a shorter path`,
@@ -64,6 +67,11 @@ export function agentSocketPath(
 
 function slashes(path: string): string {
   return path.replace(/\\/g, "/");
+}
+
+/** Where the agent binds its socket before renaming it to `path`: beside it, as short as can be. */
+export function boundSocketPath(path: string, pid: number): string {
+  return `${parentDir(path)}/.${pid.toString(36)}`;
 }
 
 export function parentDir(path: string): string {
