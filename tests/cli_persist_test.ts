@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { rawExchange } from "./helpers/agent_socket.ts";
+import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { startIdp } from "../fixtures/idp.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, ROOT_DIR, type RunOptions } from "./helpers/run_jim.ts";
@@ -93,7 +94,10 @@ async function withStage(
       assert.equal(out.code, 0);
     },
     async stopAgent() {
-      const answered = await rawExchange({ path: env.socketPath }, '{"v":2,"op":"shutdown"}\n')
+      const answered = await rawExchange(
+        { path: env.socketPath },
+        `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`,
+      )
         .then(() => true, () => false);
       if (!answered) return;
       await eventually(async () =>

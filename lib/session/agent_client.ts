@@ -15,7 +15,7 @@ import {
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 
-type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v" | "auth"> : never
+type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v"> : never
   : never;
 
 export { AgentNotRunning };
@@ -36,6 +36,10 @@ const TIMEOUTS: AgentTimeouts = {
   batchMs: 2 * 60_000,
 };
 
+// A live agent answers the loopback handshake at once; a listener that accepts and stays silent
+// (another program on a dead agent's port) counts as no agent once this has passed.
+const HANDSHAKE_WAIT_MS = 5_000;
+
 export class AgentClient {
   readonly endpoint: AgentEndpoint;
   readonly #timeouts: AgentTimeouts;
@@ -52,7 +56,10 @@ export class AgentClient {
 
   /** Sends one request; throws AgentNotRunning when no agent answers. */
   async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
-    const { conn, auth } = await connectAgent(this.endpoint);
+    const conn = await connectAgent(
+      this.endpoint,
+      Math.min(this.#timeouts.controlMs, HANDSHAKE_WAIT_MS),
+    );
     const limit = request.op === "request"
       ? this.#timeouts.callMs
       : request.op === "batch"
@@ -67,7 +74,7 @@ export class AgentClient {
     });
     try {
       // Encoded once: the bytes checked against the agent's limit are the bytes sent.
-      const message = encodeLine({ v: PROTOCOL_VERSION, ...request, ...(auth ? { auth } : {}) });
+      const message = encodeLine({ v: PROTOCOL_VERSION, ...request });
       if (message.length - 1 > MAX_REQUEST_BYTES) {
         throw new JimError(
           "usage",

@@ -4,8 +4,9 @@
 import { type ErrorCode, JimError } from "../errors.ts";
 import type { Revocation } from "../auth/revoke.ts";
 
-// 2: the batch operation.
-export const PROTOCOL_VERSION = 2;
+// 2: the batch operation. 3: the loopback transport's challenge–response (agent_handshake.ts)
+// in place of the secret in each request.
+export const PROTOCOL_VERSION = 3;
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -51,7 +52,7 @@ export interface ApiCall {
 }
 
 export type AgentRequest =
-  & { v: number; auth?: string }
+  & { v: number }
   & (
     | { op: "hello" }
     | { op: "status" }

@@ -282,7 +282,7 @@ async function stop(child: Deno.ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function findOnPath(name: string): string | null {
+export function findOnPath(name: string): string | null {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
     if (dir === "") continue;
     try {
