@@ -27,8 +27,8 @@ export async function agentMain(): Promise<number> {
       version: VERSION,
       holder: {
         now: Date.now,
-        perform: async (session, credentials, call) => {
-          const trace: string[] = [];
+        perform: async (session, credentials, call, shared) => {
+          const trace: string[] = shared ?? [];
           const fetchFn = tracedFetch(fetch, {
             httpClient: caClient(session.caCertPem),
             trace: call.trace ? (line) => trace.push(line) : undefined,
@@ -44,16 +44,21 @@ export async function agentMain(): Promise<number> {
             throw error;
           }
         },
-        refresh: async (session, refreshToken) => {
+        refresh: async (session, refreshToken, trace) => {
           const { refreshSession } = await import("../auth/session_refresh.ts");
           return refreshSession(session.oauth?.context, refreshToken, session.url, {
             httpClient: caClient(session.caCertPem),
             timeoutMs: session.httpTimeoutMs,
+            trace,
           });
         },
-        storeRefreshToken: async (session, refreshToken) => {
+        storeRefreshToken: async (session, refreshToken, bus) => {
           const { storeRefreshToken } = await import("./stored_sign_in.ts");
-          await storeRefreshToken(session.key, refreshToken, session.keyring);
+          await storeRefreshToken(session.key, refreshToken, session.keyring, bus);
+        },
+        forgetRefreshToken: async (session, bus) => {
+          const { forgetRefreshToken } = await import("./stored_sign_in.ts");
+          await forgetRefreshToken(session.key, session.keyring, bus);
         },
       },
       onReady: () => {

@@ -2,6 +2,7 @@
 // connection. Every request is validated here before the agent acts on it.
 
 import { type ErrorCode, JimError } from "../errors.ts";
+import { isBusAddress } from "./bus_address.ts";
 
 // 2: the batch operation.
 export const PROTOCOL_VERSION = 2;
@@ -31,8 +32,11 @@ export interface SessionRecord {
   caCertPem?: string;
   /** The connecting command's settings: the agent outlives it and must not use its own. */
   httpTimeoutMs: number;
-  /** Where rotated refresh tokens go: JIM_KEYRING and JIM_KEYRING_TIMEOUT as connect saw them. */
-  keyring?: { backend: string; timeout?: string };
+  /**
+   * Where rotated refresh tokens go: JIM_KEYRING and JIM_KEYRING_TIMEOUT as connect saw them,
+   * and connect's D-Bus session address (see bus_address.ts).
+   */
+  keyring?: { backend: string; timeout?: string; bus?: string };
 }
 
 export interface ApiCall {
@@ -50,7 +54,8 @@ export interface ApiCall {
 }
 
 export type AgentRequest =
-  & { v: number; auth?: string }
+  // bus: the command's DBUS_SESSION_BUS_ADDRESS, for writing rotated tokens back (optional).
+  & { v: number; auth?: string; bus?: string }
   & (
     | { op: "hello" }
     | { op: "status" }
@@ -74,6 +79,8 @@ export interface SessionStatus {
   persisted: boolean;
   /** Set when the last refresh failed: the session needs a new sign-in. */
   refreshError: string | null;
+  /** Set when a rotated refresh token could not be written to the credential store. */
+  storeWarning?: string | null;
   identity: Record<string, unknown> | null;
   agentPid: number;
 }
@@ -90,6 +97,7 @@ export const DISCONNECTED: Omit<SessionStatus, "agentPid"> = {
   apiKeyPreview: null,
   persisted: false,
   refreshError: null,
+  storeWarning: null,
   identity: null,
 };
 
@@ -110,6 +118,8 @@ export interface ApiResult {
   headers: Record<string, string>;
   body: unknown;
   trace?: string[];
+  /** A notice for the command's stderr (a rotated token that could not be stored). */
+  warning?: string;
 }
 
 export type AgentResponse =
@@ -140,6 +150,9 @@ export function parseRequest(line: string): AgentRequest {
     );
   }
   if (typeof value.op !== "string" || !OPS.has(value.op)) throw bad("unknown operation");
+  if (value.bus !== undefined && !isBusAddress(value.bus)) {
+    throw bad("bus must be a unix:path= or unix:abstract= D-Bus address");
+  }
   if (value.op === "adopt") checkSession(value.session);
   if (value.op === "request") checkCall(value.call);
   if (value.op === "batch") {
@@ -183,7 +196,8 @@ function checkSession(session: unknown): void {
   if (
     keyring !== undefined &&
     (!isObject(keyring) || typeof keyring.backend !== "string" ||
-      (keyring.timeout !== undefined && typeof keyring.timeout !== "string"))
+      (keyring.timeout !== undefined && typeof keyring.timeout !== "string") ||
+      (keyring.bus !== undefined && !isBusAddress(keyring.bus)))
   ) {
     throw bad("session keyring must name a backend");
   }

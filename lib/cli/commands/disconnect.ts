@@ -6,7 +6,7 @@ import type { Deps } from "../../deps.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
 import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
 import { AgentNotRunning } from "../../session/agent_client.ts";
-import type { SessionStatus } from "../../session/protocol.ts";
+import { asStatus, type SessionStatus } from "../../session/protocol.ts";
 import { agentStatus, statelessCredentials } from "../../session/session_port.ts";
 import { lazyImport } from "../../lazy_import.ts";
 
@@ -30,17 +30,30 @@ export function parseDisconnect(command: ParsedCommand): DisconnectOptions {
 
 export async function runDisconnect(options: DisconnectOptions, deps: Deps): Promise<number> {
   const { io } = deps;
-  const current = await currentStatus(deps);
-  const endSession = current !== null &&
-    (options.all || !options.target || options.target.key === current.key);
-  if (endSession) {
+  let current = await currentStatus(deps).catch(() => undefined);
+  if (current === undefined) {
+    // An agent whose status cannot be read must not keep the user from signing out: end its
+    // session anyway and take the instance from what the disconnect answers, if anything.
+    current = await deps.agent.send({ op: "disconnect" }).then(
+      (answer) => {
+        const status = asStatus(answer);
+        return status.connected ? status : null;
+      },
+      () => null,
+    ).catch(() => null);
+    if (current) io.err(`Disconnected from ${current.url}.`);
+  } else if (
+    current !== null && (options.all || !options.target || options.target.key === current.key)
+  ) {
     try {
       await deps.agent.send({ op: "disconnect" });
     } catch (error) {
       if (!(error instanceof AgentNotRunning)) throw error;
     }
-    io.err(`Disconnected from ${current!.url}.`);
+    io.err(`Disconnected from ${current.url}.`);
   }
+  const endSession = current !== null &&
+    (options.all || !options.target || options.target.key === current.key);
 
   const forgetKey = options.target?.key ?? (options.all ? undefined : current?.key ?? undefined);
   if (options.all || forgetKey) {
