@@ -46,9 +46,7 @@ Deno.test("--verbose shows the agent's own refresh grant, masked, before the API
     assert.equal(who.code, 0, who.stderr);
     assert.equal((await idp.stats()).refreshGrants, 1);
     const lines = who.stderr.split("\n").filter((line) => line.startsWith("* "));
-    const token = lines.findIndex((line) =>
-      line.startsWith(`* POST ${idp.issuer}/token -> 200 (`)
-    );
+    const token = lines.findIndex((line) => line.startsWith(`* POST ${idp.issuer}/token -> 200 (`));
     const userinfo = lines.findIndex((line) => /\/api\/v1\/userinfo -> 200 /.test(line));
     assert.ok(token >= 0, `the refresh step is traced:\n${who.stderr}`);
     assert.ok(userinfo > token, `then the API call:\n${who.stderr}`);
@@ -71,7 +69,10 @@ Deno.test("refresh refused with a bare 400 or an HTML 403: the agent says sign i
       assert.equal(status.code, 1);
       const values = Object.fromEntries(parseList(status.stdout));
       assert.equal(values.Status, "Authentication failed", refusal);
-      assert.match(values.Message, new RegExp(`Run jim connect ${server.url.replace(/\./g, "\\.")}`));
+      assert.match(
+        values.Message,
+        new RegExp(`Run jim connect ${server.url.replace(/\./g, "\\.")}`),
+      );
     }, SHORT);
   }
 });

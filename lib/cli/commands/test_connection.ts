@@ -104,7 +104,8 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
         : `The authenticated check failed: ${messageOf(error)}`,
     );
   }
-  return result(true, "Connected", healthyMessage(status, deps.now()));
+  const stale = status.storeWarning ? ` Warning: ${status.storeWarning}` : "";
+  return result(true, "Connected", `${healthyMessage(status, deps.now())}${stale}`);
 }
 
 function healthyMessage(status: SessionStatus, now: number): string {
