@@ -64,10 +64,13 @@ export class SessionHolder {
     const oauth = session.oauth;
     if (session.authMethod === "OAuth" && oauth) {
       const { storeRefreshToken, forgetRefreshToken } = this.#deps;
-      const writeBack = oauth.persist && storeRefreshToken && forgetRefreshToken
+      const writeBack = oauth.persist && storeRefreshToken
         ? new WriteBack({
           store: (token, bus) => storeRefreshToken(session, token, bus),
-          forget: (bus) => forgetRefreshToken(session, bus),
+          forget: (bus) =>
+            forgetRefreshToken
+              ? forgetRefreshToken(session, bus)
+              : Promise.reject(new JimError("keyring_unavailable", "no way to remove it")),
         }, session.keyring?.bus ?? this.#lastBus)
         : null;
       this.#writeBack = writeBack;

@@ -19,8 +19,11 @@ const MAX_BUSES = 4;
 export class WriteBack {
   #access: StoreAccess;
   #buses: string[] = [];
+  /** Bumped when a new bus arrives, so a write that failed meanwhile is tried again with it. */
+  #busesSeen = 0;
   #pending: string | null = null;
   #running: Promise<void> | null = null;
+  #busy = false;
   #warning: string | null = null;
   #notice: string | null = null;
 
@@ -31,7 +34,9 @@ export class WriteBack {
 
   /** Remembers a command's bus address; the newest is tried first. */
   noteBus(bus: string): void {
+    if (this.#buses[0] === bus) return;
     this.#buses = [bus, ...this.#buses.filter((known) => known !== bus)].slice(0, MAX_BUSES);
+    this.#busesSeen++;
   }
 
   /** What status reports while the stored sign-in is stale or missing. */
@@ -58,35 +63,44 @@ export class WriteBack {
   }
 
   #drain(): Promise<void> {
-    // One write at a time; a token rotated meanwhile is written by the loop below.
-    return this.#running ??= this.#writePending().finally(() => {
-      this.#running = null;
-    });
+    // One write at a time; a token rotated (or a bus noted) meanwhile is handled by the loop
+    // below. #busy is cleared as the loop ends, not a tick later, so a caller arriving just
+    // then starts a new loop instead of joining one that has already given up.
+    if (!this.#busy) this.#running = this.#writePending();
+    return this.#running!;
   }
 
   async #writePending(): Promise<void> {
-    while (this.#pending !== null) {
-      const token = this.#pending;
-      const failure = await this.#tryEachBus((bus) => this.#access.store(token, bus));
-      if (failure === null) {
-        if (this.#pending === token) this.#pending = null;
-        if (this.#warning !== null) {
-          this.#notice = "Notice: the renewed sign-in is now saved to the credential store.";
+    this.#busy = true;
+    try {
+      while (this.#pending !== null) {
+        const token = this.#pending;
+        const seen = this.#busesSeen;
+        const failure = await this.#tryEachBus((bus) => this.#access.store(token, bus));
+        if (failure === null) {
+          if (this.#pending === token) this.#pending = null;
+          if (this.#warning !== null) {
+            this.#notice = "Notice: the renewed sign-in is now saved to the credential store.";
+          }
+          this.#warning = null;
+          continue;
         }
-        this.#warning = null;
-        continue;
+        if (this.#pending !== token || this.#busesSeen !== seen) continue;
+        const removed = await this.#tryEachBus((bus) => this.#access.forget(bus)) === null;
+        this.#warning = `the renewed sign-in could not be saved to the credential store (${
+          describeError(failure)
+        }); ${
+          removed
+            ? "the spent stored sign-in was removed, so a new session will sign in through the browser"
+            : "the stored sign-in is spent and could not be removed; a new session will have to sign in again"
+        }. jim tries to save it again at the next command.`;
+        this.#notice = `Warning: ${this.#warning}`;
+        if (this.#busesSeen === seen) return;
       }
-      if (this.#pending !== token) continue;
-      const removed = await this.#tryEachBus((bus) => this.#access.forget(bus)) === null;
-      this.#warning = `the renewed sign-in could not be saved to the credential store (${
-        describeError(failure)
-      }); ${
-        removed
-          ? "the spent stored sign-in was removed, so a new session will sign in through the browser"
-          : "the stored sign-in is spent and could not be removed; a new session will have to sign in again"
-      }. jim tries to save it again at the next command.`;
-      this.#notice = `Warning: ${this.#warning}`;
-      return;
+    } finally {
+      // In the same turn as the loop's last check, so a caller arriving after it starts a new
+      // loop instead of joining one that has already given up (see #drain).
+      this.#busy = false;
     }
   }
 
