@@ -340,15 +340,19 @@ Deno.test("discovery: alg none is struck from the advertised ID token algorithms
 
 Deno.test("discovery: an answer over 1 MiB is refused, however it is sent", async () => {
   const big = "x".repeat(1024 * 1024);
-  const endless = () =>
-    new Response(
+  // 32 MiB with no length declared (bounded, so a reader without a cap still ends).
+  const endless = () => {
+    let sent = 0;
+    return new Response(
       new ReadableStream({
         pull(controller) {
-          controller.enqueue(new TextEncoder().encode(big));
+          if (sent++ === 32) controller.close();
+          else controller.enqueue(new TextEncoder().encode(big));
         },
       }),
       { headers: { "content-type": "application/json" } },
     );
+  };
   const declared = () =>
     new Response("{}", {
       headers: { "content-type": "application/json", "content-length": String(2 * 1024 * 1024) },
