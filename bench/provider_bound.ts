@@ -10,7 +10,7 @@
 
 import { startIdp } from "../fixtures/idp.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
-import { JimEnv, jimCommand, ROOT_DIR } from "../tests/helpers/run_jim.ts";
+import { jimCommand, JimEnv, ROOT_DIR } from "../tests/helpers/run_jim.ts";
 import { LOGIN } from "../tests/helpers/sso_fixture.ts";
 
 interface Run {
