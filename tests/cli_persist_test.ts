@@ -529,6 +529,31 @@ Deno.test({
     }),
 });
 
+Deno.test({
+  ...gate(
+    "a locked keyring at write-back: the command still works and says the stored sign-in is stale",
+  ),
+  fn: () =>
+    withStage(async (s) => {
+      const { values } = await s.signIn();
+      assert.ok(await s.lookup());
+      await s.keyring.lock();
+      await eventually(() => Date.parse(values.ExpiresAt) - Date.now() < 3_500);
+      const who = await s.jim(["whoami"], { killAfterMs: 60_000 });
+      assertClean(who, [...seenTokens]);
+      assert.equal(who.code, 0, who.stderr);
+      assert.match(
+        who.stderr,
+        /^Warning: the renewed sign-in could not be saved to the credential store \(.*locked.*\); the stored sign-in is spent and could not be removed; a new session will have to sign in again\./m,
+      );
+      const status = await s.jim(["test-connection"]);
+      assert.match(
+        Object.fromEntries(parseList(status.stdout)).Message,
+        /the renewed sign-in could not be saved/,
+      );
+    }, { ttl: 8, env: { JIM_KEYRING_TIMEOUT: "3" } }),
+});
+
 /** A second, separate Secret Service (another login, another bus) for the same jim environment. */
 async function secondSession(s: Stage) {
   const other = await startKeyringSession();
