@@ -297,12 +297,79 @@ Deno.test("discovery: http:// only for loopback issuers", async () => {
   assert.throws(() => parseOidcContext({ ...ctx, as: { issuer: "http://idp.example.com" } }));
 });
 
-Deno.test("discovery: wrong issuer, bad status and no network are clear errors", async () => {
-  const wrong = fakeIdp({
+Deno.test("discovery: an issuer spelled differently from the authority is used, and noted", async () => {
+  // An Entra authority written with the tenant's domain name; the document declares the id.
+  const idp = fakeIdp({
     "/tenant/v2.0/.well-known/openid-configuration": () =>
-      Response.json(discoveryDoc("https://evil.example.com")),
+      Response.json(discoveryDoc("https://login.example.com/0000-1111/v2.0")),
   });
-  await rejectsWith(discoverOidc(GOOD_CONFIG, { fetch: wrong.fetch }), "protocol", /issuer/);
+  const notes: string[] = [];
+  const ctx = await discoverOidc(GOOD_CONFIG, { fetch: idp.fetch }, (line) => notes.push(line));
+  assert.equal(ctx.as.issuer, "https://login.example.com/0000-1111/v2.0");
+  assert.equal(ctx.insecure, false);
+  assert.deepEqual(notes, [
+    "The identity provider's issuer https://login.example.com/0000-1111/v2.0 differs from the " +
+    "authority https://login.example.com/tenant/v2.0 the JIM server names; using the issuer.",
+  ]);
+  // A declared issuer on plain http:// elsewhere is refused, from an https:// or loopback
+  // authority alike.
+  for (const authority of ["https://login.example.com/tenant/v2.0", "http://127.0.0.1:9"]) {
+    const downgrade = fakeIdp({
+      [`${new URL(authority).pathname.replace(/\/$/, "")}/.well-known/openid-configuration`]: () =>
+        Response.json(discoveryDoc("http://login.example.com/tenant/v2.0")),
+    });
+    await rejectsWith(
+      discoverOidc({ ...GOOD_CONFIG, authority }, { fetch: downgrade.fetch }),
+      "protocol",
+      /declared issuer http:\/\/login\.example\.com\/tenant\/v2\.0 does not use https:\/\//,
+    );
+  }
+});
+
+Deno.test("discovery: alg none is struck from the advertised ID token algorithms", async () => {
+  const idp = fakeIdp({
+    "/tenant/v2.0/.well-known/openid-configuration": () =>
+      Response.json(
+        discoveryDoc("https://login.example.com/tenant/v2.0", {
+          id_token_signing_alg_values_supported: ["none", "RS256"],
+        }),
+      ),
+  });
+  const ctx = await discoverOidc(GOOD_CONFIG, { fetch: idp.fetch });
+  assert.deepEqual(ctx.as.id_token_signing_alg_values_supported, ["RS256"]);
+});
+
+Deno.test("discovery: an answer over 1 MiB is refused, however it is sent", async () => {
+  const big = "x".repeat(1024 * 1024);
+  // 32 MiB with no length declared (bounded, so a reader without a cap still ends).
+  const endless = () => {
+    let sent = 0;
+    return new Response(
+      new ReadableStream({
+        pull(controller) {
+          if (sent++ === 32) controller.close();
+          else controller.enqueue(new TextEncoder().encode(big));
+        },
+      }),
+      { headers: { "content-type": "application/json" } },
+    );
+  };
+  const declared = () =>
+    new Response("{}", {
+      headers: { "content-type": "application/json", "content-length": String(2 * 1024 * 1024) },
+    });
+  for (const answer of [endless, declared]) {
+    const idp = fakeIdp({ "/tenant/v2.0/.well-known/openid-configuration": answer });
+    await rejectsWith(
+      discoverOidc(GOOD_CONFIG, { fetch: idp.fetch }),
+      "protocol",
+      "the response to GET https://login.example.com/tenant/v2.0/.well-known/openid-configuration " +
+        "(identity provider) is larger than 1 MiB; jim refuses it",
+    );
+  }
+});
+
+Deno.test("discovery: bad status and no network are clear errors", async () => {
   const missing = fakeIdp({});
   await rejectsWith(discoverOidc(GOOD_CONFIG, { fetch: missing.fetch }), "http", /HTTP 404/);
   await rejectsWith(
@@ -851,6 +918,51 @@ Deno.test("refresh: rotated token replaces, unrotated token is kept", async () =
   assert.equal(kept.refreshToken, "R2");
 });
 
+Deno.test("refresh: the sign-in's scopes go with every refresh grant", async () => {
+  const idp = fakeIdp({
+    "/token": () => Response.json({ access_token: "AT2", token_type: "bearer", expires_in: 30 }),
+  });
+  await refreshTokens(fakeCtx(), "R1", { transport: { fetch: idp.fetch } });
+  assert.equal(idp.calls[0].body.get("scope"), fakeCtx().scopes.join(" "));
+});
+
+Deno.test("refresh: a 400, 401 or 403 without an OAuth body is a refused grant; 429 and 5xx are not", async () => {
+  const answers: [() => Response, string, RegExp][] = [
+    [() => new Response(null, { status: 400 }), "auth_failed", /sign in again.*HTTP 400\)$/],
+    [
+      () =>
+        new Response("<html>Forbidden</html>", {
+          status: 403,
+          headers: { "content-type": "text/html" },
+        }),
+      "auth_failed",
+      /sign in again.*HTTP 403\)$/,
+    ],
+    [() => Response.json({ message: "no" }, { status: 401 }), "auth_failed", /HTTP 401\)$/],
+    [
+      () => oauthError("invalid_scope", "scope is not allowed"),
+      "auth_failed",
+      /invalid_scope: scope is not allowed/,
+    ],
+    [
+      () => Response.json({ error: "temporarily_unavailable" }, { status: 429 }),
+      "http",
+      /answered HTTP 429 \(temporarily_unavailable\)/,
+    ],
+    [() => new Response("down", { status: 503 }), "http", /answered HTTP 503$/],
+  ];
+  for (const [answer, code, message] of answers) {
+    const idp = fakeIdp({ "/token": answer });
+    const error = await rejectsWith(
+      refreshTokens(fakeCtx(), "R-SECRET", { transport: { fetch: idp.fetch } }),
+      code,
+      message,
+    );
+    assert.ok(!error.message.includes("R-SECRET"));
+    assert.doesNotMatch(error.message, /content-type|conform/);
+  }
+});
+
 Deno.test("refresh: invalid_grant means sign in again; network is network", async () => {
   const idp = fakeIdp({ "/token": () => oauthError("invalid_grant", "grant request is invalid") });
   const error = await rejectsWith(
@@ -876,4 +988,31 @@ Deno.test("refresh: invalid_grant means sign in again; network is network", asyn
     "http",
     "refreshing the sign-in failed: the identity provider answered HTTP 502",
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// token characters and lifetimes (what arrives from the token endpoint)
+
+Deno.test("token set: a lifetime of 1e15 seconds is clamped to a year", () => {
+  const set = tokenSetFromResponse(
+    { access_token: "AT", token_type: "bearer", expires_in: 1e15 },
+    1_000,
+  );
+  assert.equal(set.expiresAt, 1_000 + 365 * 24 * 3600 * 1000);
+  assert.ok(Number.isFinite(new Date(set.expiresAt).getTime()));
+});
+
+Deno.test("token set: CR, LF, NUL or non-ASCII in a token is refused without quoting it", () => {
+  for (const bad of ["AT\r\nX-Injected: 1", "AT\u0000", "AT\u00e9", "AT\u202e"]) {
+    for (const field of ["access_token", "refresh_token"] as const) {
+      const response = { access_token: "AT", token_type: "bearer" as const, [field]: bad };
+      assert.throws(
+        () => tokenSetFromResponse(response, 0),
+        (error: unknown) =>
+          error instanceof JimError && error.code === "protocol" &&
+          /contains characters a token may not have/.test(error.message) &&
+          !error.message.includes("AT") && !error.message.includes("Injected"),
+      );
+    }
+  }
 });

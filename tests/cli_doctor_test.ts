@@ -297,7 +297,7 @@ Deno.test(
       assert.equal(after.code, 1);
       assert.match(
         lineFor(lines, "session"),
-        /^✗ session: .*the rotated refresh token could not be written to the credential store: .*locked.*\. Fix: /,
+        /^✗ session: .*the renewed sign-in could not be saved to the credential store \(.*locked.*\. Fix: /,
       );
     } finally {
       await env.dispose();

@@ -430,6 +430,224 @@ Deno.test({
 });
 
 Deno.test({
+  ...gate("silent reconnect against a provider that refuses a refresh without scope"),
+  fn: () =>
+    withStage(async (s) => {
+      await s.idp.configure({ refreshRequiresScope: true });
+      await s.signIn();
+      await s.stopAgent();
+      const again = await s.signIn();
+      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(await s.browserLaunches(), 1, "no browser: the refresh carried scope");
+      assert.equal((await s.idp.stats()).refreshFailures, 0);
+    }),
+});
+
+Deno.test({
+  ...gate("a bare 400 to the stored token's refresh: the entry is deleted and the browser follows"),
+  fn: () =>
+    withStage(async (s) => {
+      await s.signIn();
+      const old = await s.lookup();
+      await s.stopAgent();
+      await s.idp.configure({ refreshRefusal: "bare-400" });
+      const { values, result } = await s.signIn();
+      assert.equal(values.Status, "Connected to JIM");
+      assert.match(result.stderr, /^Notice: the stored sign-in was rejected/m);
+      assert.doesNotMatch(result.stderr, /content-type/);
+      assert.equal(await s.browserLaunches(), 2);
+      const fresh = await s.lookup();
+      assert.ok(fresh && fresh !== old, "the browser sign-in's token replaced the dead one");
+    }),
+});
+
+Deno.test({
+  ...gate("a 503 to the stored token's refresh: the browser follows and the stored token is kept"),
+  fn: () =>
+    withStage(async (s) => {
+      await s.signIn();
+      const old = await s.lookup();
+      await s.stopAgent();
+      await s.idp.configure({ refreshRefusal: "bare-503" });
+      // The browser sign-in is denied, so what is left in the store is what the refresh left.
+      const result = await s.jim(["connect", s.url], { env: { JIM_TEST_BROWSER_MODE: "deny" } });
+      assertClean(result, [...seenTokens]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        /^Notice: the stored sign-in could not be used just now \(.*HTTP 503.*\); signing in again\.$/m,
+      );
+      assert.doesNotMatch(result.stderr, /rejected/);
+      assert.equal(await s.browserLaunches(), 2, "the browser sign-in followed");
+      assert.equal(await s.lookup(), old, "the stored token was kept");
+      await s.idp.configure({ refreshRefusal: null });
+      const again = await s.signIn();
+      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+    }),
+});
+
+Deno.test({
+  ...gate(
+    "a rotated token the store refuses (over its size limit): the spent entry is deleted, with a warning and in status",
+  ),
+  fn: () =>
+    withStage(async (s) => {
+      const { values } = await s.signIn();
+      assert.ok(await s.lookup());
+      await s.idp.configure({ refreshTokenPadding: 17_000 });
+      await eventually(() => Date.parse(values.ExpiresAt) - Date.now() < 3_500);
+      const who = await s.jim(["whoami"]);
+      assertClean(who, [...seenTokens]);
+      assert.equal(who.code, 0, who.stderr);
+      assert.match(
+        who.stderr,
+        /^Warning: the renewed sign-in could not be saved to the credential store \(.*longer than 16384 characters.*\); the spent stored sign-in was removed, so a new session will sign in through the browser\. jim tries to save it again at the next command\.$/m,
+      );
+      assert.equal(await s.lookup(), null, "the spent token is gone from the store");
+      const status = await s.jim(["test-connection"]);
+      assertClean(status, [...seenTokens]);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(
+        Object.fromEntries(parseList(status.stdout)).Message,
+        /the renewed sign-in could not be saved to the credential store/,
+      );
+      // The session itself goes on working.
+      assert.equal((await s.jim(["whoami"])).code, 0);
+    }, { ttl: 8 }),
+});
+
+Deno.test({
+  ...gate("a huge expires_in: test-connection works and disconnect removes the stored token"),
+  fn: () =>
+    withStage(async (s) => {
+      await s.idp.configure({ tokenExpiresIn: 1e15 });
+      await s.signIn();
+      assert.ok(await s.lookup());
+      const status = await s.jim(["test-connection"]);
+      assert.equal(status.code, 0, status.stderr);
+      const out = await s.jim(["disconnect"]);
+      assertClean(out, [...seenTokens]);
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stderr, /Removed the stored sign-in for /);
+      assert.equal(await s.lookup(), null);
+    }),
+});
+
+Deno.test({
+  ...gate(
+    "a locked keyring at write-back: the command still works and says the stored sign-in is stale",
+  ),
+  fn: () =>
+    withStage(async (s) => {
+      const { values } = await s.signIn();
+      assert.ok(await s.lookup());
+      await s.keyring.lock();
+      await eventually(() => Date.parse(values.ExpiresAt) - Date.now() < 3_500);
+      const who = await s.jim(["whoami"], { killAfterMs: 60_000 });
+      assertClean(who, [...seenTokens]);
+      assert.equal(who.code, 0, who.stderr);
+      assert.match(
+        who.stderr,
+        /^Warning: the renewed sign-in could not be saved to the credential store \(.*locked.*\); the stored sign-in is spent and could not be removed; a new session will have to sign in again\./m,
+      );
+      const status = await s.jim(["test-connection"]);
+      assert.match(
+        Object.fromEntries(parseList(status.stdout)).Message,
+        /the renewed sign-in could not be saved/,
+      );
+    }, { ttl: 8, env: { JIM_KEYRING_TIMEOUT: "3" } }),
+});
+
+/** A second, separate Secret Service (another login, another bus) for the same jim environment. */
+async function secondSession(s: Stage) {
+  const other = await startKeyringSession();
+  // The agent's socket stays where the stage's commands look for it.
+  const { XDG_RUNTIME_DIR: _, ...vars } = other.env;
+  const lookup = async () => {
+    const out = await runSecretTool(other.env, ["lookup", "service", "JIM", "url", s.key]);
+    const token = out.code === 0 && out.stdout !== "" ? out.stdout.replace(/\n$/, "") : null;
+    if (token) seenTokens.add(token);
+    return token;
+  };
+  return { session: other, env: vars, lookup };
+}
+
+Deno.test({
+  ...gate(
+    "the shell that connected is gone: the agent writes the rotated token through the next command's D-Bus session",
+  ),
+  fn: () =>
+    withStage(async (s) => {
+      const { values } = await s.signIn();
+      assert.ok(await s.lookup());
+      await s.keyring.close();
+      const second = await secondSession(s);
+      try {
+        assert.equal(await second.lookup(), null, "the second store starts empty");
+        await eventually(() => Date.parse(values.ExpiresAt) - Date.now() < 3_500);
+        const who = await s.jim(["whoami"], { env: second.env });
+        assertClean(who, [...seenTokens]);
+        assert.equal(who.code, 0, who.stderr);
+        assert.doesNotMatch(who.stderr, /Warning/);
+        assert.equal((await s.idp.stats()).refreshGrants, 1);
+        const written = await second.lookup();
+        assert.ok(written, "the rotated token reached the second session's store");
+        // It is the live token: a new agent reconnects with it and the provider accepts it.
+        await s.stopAgent();
+        const again = await s.signIn([], { env: second.env });
+        assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+        assert.equal((await s.idp.stats()).refreshFailures, 0);
+      } finally {
+        await second.session.close();
+      }
+    }, { ttl: 8 }),
+});
+
+Deno.test({
+  ...gate(
+    "no store reachable at the refresh: a warning, then the write succeeds at a later command with a live D-Bus session",
+  ),
+  fn: () =>
+    withStage(async (s) => {
+      const { values } = await s.signIn();
+      await s.keyring.close();
+      await eventually(() => Date.parse(values.ExpiresAt) - Date.now() < 3_500);
+      // Still in the ended session: nothing can be written or removed.
+      const stranded = await s.jim(["whoami"]);
+      assertClean(stranded, [...seenTokens]);
+      assert.equal(stranded.code, 0, stranded.stderr);
+      assert.match(
+        stranded.stderr,
+        /^Warning: the renewed sign-in could not be saved to the credential store .*the stored sign-in is spent and could not be removed; a new session will have to sign in again\. jim tries to save it again at the next command\.$/m,
+      );
+      const second = await secondSession(s);
+      try {
+        const outputs: string[] = [];
+        await eventually(async () => {
+          outputs.push((await s.jim(["whoami"], { env: second.env })).stderr);
+          return (await second.lookup()) !== null;
+        });
+        outputs.push((await s.jim(["whoami"], { env: second.env })).stderr);
+        assert.match(
+          outputs.join("\n"),
+          /^Notice: the renewed sign-in is now saved to the credential store\.$/m,
+        );
+        const status = await s.jim(["test-connection"], { env: second.env });
+        assert.doesNotMatch(
+          Object.fromEntries(parseList(status.stdout)).Message,
+          /could not be saved/,
+        );
+        await s.stopAgent();
+        const again = await s.signIn([], { env: second.env });
+        assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+        assert.equal((await s.idp.stats()).refreshFailures, 0);
+      } finally {
+        await second.session.close();
+      }
+    }, { ttl: 8 }),
+});
+
+Deno.test({
   ...gate("after the suite, no token appears in any file under the test homes and temp dirs"),
   fn: () => {
     assert.ok(seenTokens.size > 0, "the suite saw tokens to look for");

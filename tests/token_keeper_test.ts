@@ -145,3 +145,99 @@ Deno.test("a refresh that ends after disconnect does not write its token back", 
   await holder.call({ method: "GET", path: "/api/v1/userinfo" });
   assert.deepEqual(writes, ["r2"], "a live session does write back");
 });
+
+function persistedSession(bus?: string): SessionRecord {
+  return {
+    url: "https://jim.example.com",
+    key: "https://jim.example.com:443",
+    authMethod: "OAuth",
+    oauth: {
+      context: {},
+      accessToken: "a1",
+      refreshToken: "r1",
+      expiresAt: 60_000,
+      issuedAt: 0,
+      persist: true,
+    },
+    serverVersion: null,
+    authorised: true,
+    identity: null,
+    httpTimeoutMs: 30_000,
+    keyring: { backend: "auto", ...(bus ? { bus } : {}) },
+  };
+}
+
+Deno.test("a rotated token no store takes: the spent entry is removed, status and the next answer say so, a later bus gets it", async () => {
+  let now = 0;
+  const live = new Set<string>();
+  const writes: [string, string | undefined][] = [];
+  const forgets: (string | undefined)[] = [];
+  const holder = new SessionHolder({
+    now: () => now,
+    perform: async (_session, credentials) => {
+      if (credentials.kind === "bearer") await credentials.token();
+      return { status: 200, statusText: "OK", headers: {}, body: null };
+    },
+    refresh: () => Promise.resolve({ accessToken: "a2", refreshToken: "r2", expiresAt: 120_000 }),
+    storeRefreshToken: (_session, token, bus) => {
+      writes.push([token, bus]);
+      return bus !== undefined && live.has(bus)
+        ? Promise.resolve()
+        : Promise.reject(new JimError("keyring_unavailable", `no store on ${bus}`));
+    },
+    forgetRefreshToken: (_session, bus) => {
+      forgets.push(bus);
+      return bus === "unix:path=/run/a" && live.has("forget-a")
+        ? Promise.resolve()
+        : Promise.reject(new JimError("keyring_unavailable", "gone"));
+    },
+  });
+  holder.adopt(persistedSession("unix:path=/run/a"));
+  assert.equal(holder.status().persisted, true);
+  now = 59_000;
+  const first = await holder.call({ method: "GET", path: "/api/v1/userinfo" });
+  assert.deepEqual(writes, [["r2", "unix:path=/run/a"]]);
+  assert.deepEqual(forgets, ["unix:path=/run/a"]);
+  assert.match(
+    first.warning ?? "",
+    /^Warning: the renewed sign-in could not be saved .*no store on unix:path=\/run\/a.*could not be removed/,
+  );
+  const status = holder.status();
+  assert.match(status.storeWarning ?? "", /could not be saved/);
+  assert.equal(status.persisted, false);
+  const second = await holder.call({ method: "GET", path: "/api/v1/userinfo" });
+  assert.equal(second.warning, undefined, "said once");
+
+  // A command from a live session: the write is tried again through its bus, newest first.
+  live.add("unix:path=/run/b");
+  holder.noteBus("unix:path=/run/b");
+  const third = await holder.call({ method: "GET", path: "/api/v1/userinfo" });
+  await eventually(
+    () => holder.status().storeWarning === null,
+    () => JSON.stringify({ writes, forgets, s: holder.status().storeWarning }),
+  );
+  assert.deepEqual(writes.at(-1), ["r2", "unix:path=/run/b"]);
+  const after = await holder.call({ method: "GET", path: "/api/v1/userinfo" });
+  // Told once, by whichever answer comes first after the write.
+  assert.deepEqual([third.warning, after.warning].filter(Boolean), [
+    "Notice: the renewed sign-in is now saved to the credential store.",
+  ]);
+  assert.equal(holder.status().persisted, true);
+});
+
+Deno.test("status answers whatever expiry the session has (disconnect reads it first)", () => {
+  const holder = new SessionHolder({
+    now: () => 0,
+    perform: () => Promise.reject(new Error("unused")),
+    refresh: () => Promise.reject(new Error("unused")),
+  });
+  const session = persistedSession();
+  holder.adopt({ ...session, oauth: { ...session.oauth!, expiresAt: 1e15 * 1000 } });
+  assert.equal(holder.status().expiresAt, null);
+  assert.equal(holder.status().connected, true);
+});
+
+async function eventually(check: () => boolean, why: () => string = () => "") {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(check(), `condition not reached ${why()}`);
+}

@@ -55,7 +55,8 @@ export function toJimError(error: unknown, action: string, idp?: URL): JimError 
       );
     case "OAUTH_RESPONSE_BODY_ERROR": {
       const status = typeof e.status === "number" ? e.status : undefined;
-      if (status !== undefined && status >= 500) {
+      // 429 and 5xx say "not now", not "no": the grant may still be good.
+      if (status !== undefined && (status >= 500 || status === 429)) {
         return new JimError(
           "http",
           `${action} failed: the identity provider answered HTTP ${status} (${

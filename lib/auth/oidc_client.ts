@@ -6,6 +6,7 @@
 import type * as Oauth from "oauth4webapi";
 import { isLoopbackHost } from "../api/instance_url.ts";
 import { JimError } from "../errors.ts";
+import { readBodyText } from "../api/response_body.ts";
 import type { AuthConfig } from "./auth_config.ts";
 import { toJimError } from "./oauth_errors.ts";
 
@@ -39,42 +40,91 @@ export interface OidcTransport {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/**
+ * The most jim reads of any identity-provider answer (discovery, token, device): real ones are a
+ * few KiB, and oauth4webapi would otherwise read an endless body whole.
+ */
+export const MAX_PROVIDER_RESPONSE_BYTES = 1024 * 1024;
+
 /** Discovers the provider at `config.authority` and returns the serialisable sign-in context. */
 export async function discoverOidc(
   config: Pick<AuthConfig, "authority" | "clientId" | "scopes">,
   transport: OidcTransport = {},
+  /** --verbose: told when the document's issuer is spelled differently from the authority. */
+  note?: (line: string) => void,
 ): Promise<OidcContext> {
   const oauth = await loadOauth();
-  const issuer = new URL(config.authority);
-  const insecure = issuer.protocol === "http:";
-  if (insecure && !isLoopbackHost(issuer.hostname)) {
-    throw new JimError(
-      "protocol",
-      `the identity provider ${issuer.origin} does not use https://; ` +
-        "only a provider on this machine (localhost) may use http://",
-    );
-  }
-  const options = transportOptions(oauth, insecure, transport);
+  const authority = new URL(config.authority);
+  assertSecureOrLoopback(authority, "identity provider");
   let as: Oauth.AuthorizationServer;
   try {
-    const response = await oauth.discoveryRequest(issuer, options);
+    // A loopback authority may be fetched over http://; the issuer it names is checked below.
+    const options = transportOptions(oauth, authority.protocol === "http:", transport);
+    const response = await oauth.discoveryRequest(authority, options);
     const spare = response.clone();
     try {
-      as = await oauth.processDiscoveryResponse(issuer, response);
+      as = await oauth.processDiscoveryResponse(authority, response);
     } catch (error) {
-      // An authority written with (or without) a trailing slash that the issuer lacks (or has)
-      // names the same provider; anything else must match exactly.
       if ((error as { code?: string }).code !== "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") {
         throw error;
       }
-      as = await oauth.processDiscoveryResponse(toggleTrailingSlash(issuer), spare);
+      // The JIM server's authority may name the provider differently from the issuer it
+      // declares (an Entra authority with the tenant's domain name instead of its id; a
+      // split-horizon public name). The JIM PowerShell module reads `issuer` from the document
+      // without comparing it (Private/Invoke-OAuthBrowserFlow.ps1, Get-OidcDiscoveryDocument),
+      // so jim accepts the document's issuer too: the document came over TLS (or loopback) from
+      // the authority the server named, and every later check (ID token iss, RFC 9207 iss) is
+      // made against that issuer.
+      const declared = new URL(String((error as IssuerMismatch).cause?.body?.issuer));
+      assertSecureOrLoopback(declared, "identity provider's declared issuer");
+      as = await oauth.processDiscoveryResponse(declared, spare);
+      if (!sameIgnoringTrailingSlash(declared, authority)) {
+        note?.(
+          `The identity provider's issuer ${printableUrl(declared)} differs from the authority ` +
+            `${printableUrl(authority)} the JIM server names; using the issuer.`,
+        );
+      }
     }
   } catch (error) {
-    throw toJimError(error, `OpenID discovery for ${issuer.origin}`, issuer);
+    throw toJimError(error, `OpenID discovery for ${authority.origin}`, authority);
   }
   const plain = JSON.parse(JSON.stringify(as)) as Oauth.AuthorizationServer;
+  const insecure = authority.protocol === "http:" || new URL(plain.issuer).protocol === "http:";
   if (insecure) assertLoopbackEndpoints(plain);
+  withoutUnsignedIdTokens(plain);
   return { as: plain, clientId: config.clientId, scopes: [...config.scopes], insecure };
+}
+
+/** oauth4webapi's OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED carries the document it read. */
+type IssuerMismatch = { cause?: { body?: { issuer?: unknown } } };
+
+function assertSecureOrLoopback(url: URL, what: string): void {
+  if (url.protocol === "https:") return;
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return;
+  throw new JimError(
+    "protocol",
+    `the ${what} ${printableUrl(url)} does not use https://; ` +
+      "only a provider on this machine (localhost) may use http://",
+  );
+}
+
+/**
+ * jim never verifies an ID token's signature: OpenID Connect Core 3.1.3.7 (6) lets a client rely
+ * on TLS for an ID token it took straight from the token endpoint, which is the only way jim gets
+ * one. Nothing jim decides reads an ID-token claim (who is signed in comes from JIM's userinfo).
+ * An unsigned token (alg "none") is still refused: oauth4webapi accepts whatever algorithms the
+ * document advertises, so "none" is dropped from that list.
+ */
+function withoutUnsignedIdTokens(as: Oauth.AuthorizationServer): void {
+  const algs = as.id_token_signing_alg_values_supported;
+  if (!Array.isArray(algs)) return;
+  const signed = algs.filter((alg) => typeof alg === "string" && alg.toLowerCase() !== "none");
+  (as as { id_token_signing_alg_values_supported?: string[] })
+    .id_token_signing_alg_values_supported = signed.length > 0 ? signed : undefined;
+}
+
+function printableUrl(url: URL): string {
+  return url.origin + (url.pathname === "/" ? "" : url.pathname);
 }
 
 /** Checks JSON received from another process (the agent) is a usable context. */
@@ -123,9 +173,36 @@ function transportOptions(
   const timeoutMs = transport.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
     signal: () => AbortSignal.timeout(timeoutMs),
-    ...(transport.fetch ? { [oauth.customFetch]: transport.fetch } : {}),
+    [oauth.customFetch]: boundedFetch(transport.fetch ?? ((url, init) => fetch(url, init))),
     ...(insecure ? { [oauth.allowInsecureRequests]: true } : {}),
   };
+}
+
+/**
+ * A fetch whose answer is read here, up to MAX_PROVIDER_RESPONSE_BYTES, and handed on as a
+ * buffered Response: oauth4webapi reads bodies whole. The request's signal still bounds the
+ * time the read may take.
+ */
+export function boundedFetch(base: OauthFetch): OauthFetch {
+  return async (url, init) => {
+    const response = await base(url, init);
+    const where = new URL(url);
+    const text = await readBodyText(
+      response,
+      MAX_PROVIDER_RESPONSE_BYTES,
+      `${(init.method ?? "GET").toUpperCase()} ${where.origin}${where.pathname} ` +
+        "(identity provider)",
+    );
+    return new Response(nullBodyStatus(response.status) ? null : text, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+function nullBodyStatus(status: number): boolean {
+  return status === 101 || status === 204 || status === 205 || status === 304;
 }
 
 /** With http:// allowed for a loopback issuer, every http:// endpoint must be loopback too. */
@@ -147,10 +224,6 @@ function assertLoopbackEndpoints(as: Oauth.AuthorizationServer): void {
   }
 }
 
-function toggleTrailingSlash(url: URL): URL {
-  const copy = new URL(url.href);
-  copy.pathname = copy.pathname.endsWith("/")
-    ? copy.pathname.replace(/\/+$/, "")
-    : `${copy.pathname}/`;
-  return copy;
+function sameIgnoringTrailingSlash(a: URL, b: URL): boolean {
+  return a.href.replace(/\/+$/, "") === b.href.replace(/\/+$/, "");
 }

@@ -37,7 +37,14 @@ export async function refreshTokens(
       client,
       oauth.None(),
       refreshToken,
-      await requestOptions(ctx, deps.transport),
+      {
+        ...await requestOptions(ctx, deps.transport),
+        // The sign-in's scopes on every refresh, as the JIM PowerShell module sends them
+        // (Private/Invoke-OAuthBrowserFlow.ps1, Invoke-OAuthTokenRefresh): Entra ID v2 refuses a
+        // refresh without scope for a registration that is both client and API (AADSTS90009),
+        // and oauth4webapi adds none by itself.
+        additionalParameters: { scope: ctx.scopes.join(" ") },
+      },
     );
     const tokens = await oauth.processRefreshTokenResponse(ctx.as, client, response);
     return tokenSetFromResponse(tokens, now, refreshToken);
@@ -47,8 +54,36 @@ export async function refreshTokens(
     if (oauthErrorCode(error) === "invalid_grant") {
       throw new JimError("auth_failed", expiredMessage(deps.instanceUrl), { cause: error });
     }
+    const refused = refusalStatus(error);
+    if (refused !== undefined) {
+      throw new JimError(
+        "auth_failed",
+        `${expiredMessage(deps.instanceUrl)} (the identity provider refused the refresh with ` +
+          `HTTP ${refused})`,
+        { cause: error, status: refused },
+      );
+    }
+    // An OAuth error in JSON (invalid_scope, invalid_client, ...) is reported in the provider's
+    // words; 429 and 5xx stay transient (code "http").
     throw toJimError(error, "refreshing the sign-in", new URL(ctx.as.issuer));
   }
+}
+
+/**
+ * The status of a 400, 401 or 403 that carried no OAuth error body. The grant is refused all
+ * the same: Glewlwyd answers a revoked or expired refresh token with a bare 400, and proxies in
+ * front of AD FS or Keycloak answer with HTML error pages, where oauth4webapi can only say
+ * "content-type must be application/json" or "not a conform response".
+ */
+function refusalStatus(error: unknown): number | undefined {
+  const e = error as { code?: unknown; cause?: unknown } | null;
+  if (
+    !e || (e.code !== "OAUTH_RESPONSE_IS_NOT_JSON" && e.code !== "OAUTH_RESPONSE_IS_NOT_CONFORM")
+  ) {
+    return undefined;
+  }
+  const status = e.cause instanceof Response ? e.cause.status : undefined;
+  return status === 400 || status === 401 || status === 403 ? status : undefined;
 }
 
 function expiredMessage(instanceUrl: string | undefined): string {

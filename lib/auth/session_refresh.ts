@@ -8,12 +8,17 @@ export async function refreshSession(
   context: unknown,
   refreshToken: string,
   instanceUrl: string,
-  transport: { httpClient?: Deno.HttpClient; timeoutMs: number },
+  transport: {
+    httpClient?: Deno.HttpClient;
+    timeoutMs: number;
+    /** --verbose of the request that caused the refresh: the grant's HTTP step, masked. */
+    trace?: (line: string) => void;
+  },
 ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }> {
   const ctx = parseOidcContext(context);
   const tokens = await refreshTokens(ctx, refreshToken, {
     transport: {
-      fetch: tracedFetch(fetch, { httpClient: transport.httpClient }),
+      fetch: tracedFetch(fetch, { httpClient: transport.httpClient, trace: transport.trace }),
       timeoutMs: transport.timeoutMs,
     },
     instanceUrl,

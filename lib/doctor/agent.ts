@@ -134,10 +134,10 @@ function sessionCheck(status: SessionStatus): Check {
       `jim connect ${status.url}`,
     );
   }
-  if (status.writeBackError) {
+  if (status.storeWarning) {
     return fail(
       "session",
-      `${subject}: the rotated refresh token could not be written to the credential store: ${status.writeBackError}`,
+      `${subject}: ${status.storeWarning}`,
       "fix the credential store (see its checks); until then the next silent reconnect will fail and ask you to sign in",
     );
   }

@@ -28,8 +28,8 @@ export async function agentMain(): Promise<number> {
       holder: {
         now: Date.now,
         idleTimeoutMs: idleTimeoutMs(env),
-        perform: async (session, credentials, call) => {
-          const trace: string[] = [];
+        perform: async (session, credentials, call, shared) => {
+          const trace: string[] = shared ?? [];
           const fetchFn = tracedFetch(fetch, {
             httpClient: caClient(session.caCertPem),
             trace: call.trace ? (line) => trace.push(line) : undefined,
@@ -45,11 +45,12 @@ export async function agentMain(): Promise<number> {
             throw error;
           }
         },
-        refresh: async (session, refreshToken) => {
+        refresh: async (session, refreshToken, trace) => {
           const { refreshSession } = await import("../auth/session_refresh.ts");
           return refreshSession(session.oauth?.context, refreshToken, session.url, {
             httpClient: caClient(session.caCertPem),
             timeoutMs: session.httpTimeoutMs,
+            trace,
           });
         },
         revoke: async (session, refreshToken) => {
@@ -58,9 +59,13 @@ export async function agentMain(): Promise<number> {
             httpClient: caClient(session.caCertPem),
           });
         },
-        storeRefreshToken: async (session, refreshToken) => {
+        storeRefreshToken: async (session, refreshToken, bus) => {
           const { storeRefreshToken } = await import("./stored_sign_in.ts");
-          await storeRefreshToken(session.key, refreshToken, session.keyring);
+          await storeRefreshToken(session.key, refreshToken, session.keyring, bus);
+        },
+        forgetRefreshToken: async (session, bus) => {
+          const { forgetRefreshToken } = await import("./stored_sign_in.ts");
+          await forgetRefreshToken(session.key, session.keyring, bus);
         },
       },
       onReady: () => {

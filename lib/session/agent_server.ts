@@ -180,6 +180,7 @@ async function serve(
 }
 
 function handle(request: AgentRequest, holder: SessionHolder, version: string): Promise<unknown> {
+  holder.noteBus(request.bus);
   switch (request.op) {
     case "hello":
       return Promise.resolve({ protocol: PROTOCOL_VERSION, version, pid: Deno.pid });

@@ -3,6 +3,7 @@
 
 import { type ErrorCode, JimError } from "../errors.ts";
 import type { Revocation } from "../auth/revoke.ts";
+import { isBusAddress } from "./bus_address.ts";
 
 // 2: the batch operation. 3: the loopback transport's challenge–response (agent_handshake.ts)
 // in place of the secret in each request.
@@ -33,8 +34,11 @@ export interface SessionRecord {
   caCertPem?: string;
   /** The connecting command's settings: the agent outlives it and must not use its own. */
   httpTimeoutMs: number;
-  /** Where rotated refresh tokens go: JIM_KEYRING and JIM_KEYRING_TIMEOUT as connect saw them. */
-  keyring?: { backend: string; timeout?: string };
+  /**
+   * Where rotated refresh tokens go: JIM_KEYRING and JIM_KEYRING_TIMEOUT as connect saw them,
+   * and connect's D-Bus session address (see bus_address.ts).
+   */
+  keyring?: { backend: string; timeout?: string; bus?: string };
 }
 
 export interface ApiCall {
@@ -52,7 +56,8 @@ export interface ApiCall {
 }
 
 export type AgentRequest =
-  & { v: number }
+  // bus: the command's DBUS_SESSION_BUS_ADDRESS, for writing rotated tokens back (optional).
+  & { v: number; bus?: string }
   & (
     | { op: "hello" }
     | { op: "status" }
@@ -77,12 +82,12 @@ export interface SessionStatus {
   persisted: boolean;
   /** Set when the last refresh failed: the session needs a new sign-in. */
   refreshError: string | null;
+  /** Set when a rotated refresh token could not be written to the credential store. */
+  storeWarning?: string | null;
   identity: Record<string, unknown> | null;
   agentPid: number;
   /** Seconds without a request before the agent exits (each request restarts the count). */
   idleTimeoutSeconds?: number;
-  /** Set when writing a rotated refresh token back to the credential store failed. */
-  writeBackError?: string | null;
 }
 
 /** The `disconnect` answer: the session as it was, and what revocation did (when asked). */
@@ -100,6 +105,7 @@ export const DISCONNECTED: Omit<SessionStatus, "agentPid"> = {
   apiKeyPreview: null,
   persisted: false,
   refreshError: null,
+  storeWarning: null,
   identity: null,
 };
 
@@ -120,6 +126,8 @@ export interface ApiResult {
   headers: Record<string, string>;
   body: unknown;
   trace?: string[];
+  /** A notice for the command's stderr (a rotated token that could not be stored). */
+  warning?: string;
 }
 
 export type AgentResponse =
@@ -150,6 +158,9 @@ export function parseRequest(line: string): AgentRequest {
     );
   }
   if (typeof value.op !== "string" || !OPS.has(value.op)) throw bad("unknown operation");
+  if (value.bus !== undefined && !isBusAddress(value.bus)) {
+    throw bad("bus must be a unix:path= or unix:abstract= D-Bus address");
+  }
   if (value.op === "adopt") checkSession(value.session);
   if (
     value.op === "disconnect" && value.revoke !== undefined && typeof value.revoke !== "boolean"
@@ -198,7 +209,8 @@ function checkSession(session: unknown): void {
   if (
     keyring !== undefined &&
     (!isObject(keyring) || typeof keyring.backend !== "string" ||
-      (keyring.timeout !== undefined && typeof keyring.timeout !== "string"))
+      (keyring.timeout !== undefined && typeof keyring.timeout !== "string") ||
+      (keyring.bus !== undefined && !isBusAddress(keyring.bus)))
   ) {
     throw bad("session keyring must name a backend");
   }

@@ -12,22 +12,38 @@ import type {
   SessionStatus,
 } from "./protocol.ts";
 import { DISCONNECTED, previewApiKey } from "./protocol.ts";
-import { TokenKeeper, type Tokens } from "./token_keeper.ts";
+import { TokenKeeper, type Tokens, type TraceSink } from "./token_keeper.ts";
+import { WriteBack } from "./write_back.ts";
 import type { Revocation } from "../auth/revoke.ts";
 
 export type { Credentials };
 
 export interface SessionHolderDeps {
   now(): number;
-  /** Performs one API call against the session's server with the given credentials. */
-  perform(session: SessionRecord, credentials: Credentials, call: ApiCall): Promise<ApiResult>;
-  /** The refresh grant for an OAuth session's context. */
+  /**
+   * Performs one API call against the session's server with the given credentials. With
+   * `call.trace`, its trace lines go into `trace`, which also receives the lines of any refresh
+   * the call causes, in order.
+   */
+  perform(
+    session: SessionRecord,
+    credentials: Credentials,
+    call: ApiCall,
+    trace?: string[],
+  ): Promise<ApiResult>;
+  /** The refresh grant for an OAuth session's context; its HTTP steps go to `trace`. */
   refresh(
     session: SessionRecord,
     refreshToken: string,
+    trace?: TraceSink,
   ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }>;
-  /** Writes a rotated refresh token back to the credential store (persisted sessions only). */
-  storeRefreshToken?(session: SessionRecord, refreshToken: string): Promise<void>;
+  /**
+   * Writes a rotated refresh token back to the credential store (persisted sessions only),
+   * through the D-Bus session `bus` when given.
+   */
+  storeRefreshToken?(session: SessionRecord, refreshToken: string, bus?: string): Promise<void>;
+  /** Removes the session's stored refresh token (spent, and the new one could not be stored). */
+  forgetRefreshToken?(session: SessionRecord, bus?: string): Promise<void>;
   /** Revokes the refresh token at the session's identity provider (disconnect). */
   revoke?(session: SessionRecord, refreshToken: string): Promise<Revocation>;
   /** The agent's idle timeout, reported by status. */
@@ -38,7 +54,9 @@ export class SessionHolder {
   #deps: SessionHolderDeps;
   #session: SessionRecord | null = null;
   #keeper: TokenKeeper | null = null;
-  #writeBackError: string | null = null;
+  #writeBack: WriteBack | null = null;
+  /** The newest command's bus, kept for a session adopted later. */
+  #lastBus: string | undefined;
 
   constructor(deps: SessionHolderDeps) {
     this.#deps = deps;
@@ -47,9 +65,20 @@ export class SessionHolder {
   adopt(session: SessionRecord): void {
     this.#session = session;
     this.#keeper = null;
-    this.#writeBackError = null;
+    this.#writeBack = null;
     const oauth = session.oauth;
     if (session.authMethod === "OAuth" && oauth) {
+      const { storeRefreshToken, forgetRefreshToken } = this.#deps;
+      const writeBack = oauth.persist && storeRefreshToken
+        ? new WriteBack({
+          store: (token, bus) => storeRefreshToken(session, token, bus),
+          forget: (bus) =>
+            forgetRefreshToken
+              ? forgetRefreshToken(session, bus)
+              : Promise.reject(new JimError("keyring_unavailable", "no way to remove it")),
+        }, session.keyring?.bus ?? this.#lastBus)
+        : null;
+      this.#writeBack = writeBack;
       const tokens: Tokens = {
         accessToken: oauth.accessToken,
         refreshToken: oauth.refreshToken,
@@ -58,21 +87,14 @@ export class SessionHolder {
       };
       this.#keeper = new TokenKeeper(tokens, {
         now: this.#deps.now,
-        refresh: (refreshToken) => this.#deps.refresh(session, refreshToken),
+        refresh: (refreshToken, trace) => this.#deps.refresh(session, refreshToken, trace),
         onRefreshed: async (fresh, rotated) => {
           // A refresh that ends after disconnect (or a newer sign-in) must not bring a token
           // back into the store that disconnect just cleared or the new session owns.
           if (this.#session !== session) return;
-          if (rotated && oauth.persist && fresh.refreshToken && this.#deps.storeRefreshToken) {
-            // Best effort: the in-memory session stays valid even if the store is gone; status
-            // reports the failure (jim doctor shows it).
-            try {
-              await this.#deps.storeRefreshToken(session, fresh.refreshToken);
-              this.#writeBackError = null;
-            } catch (error) {
-              this.#writeBackError = error instanceof Error ? error.message : String(error);
-            }
-          }
+          // The in-memory session stays valid whatever the store does; a failed write is
+          // retried and reported by WriteBack, never dropped.
+          if (rotated && fresh.refreshToken && writeBack) await writeBack.save(fresh.refreshToken);
         },
       });
     }
@@ -81,6 +103,22 @@ export class SessionHolder {
   clear(): void {
     this.#session = null;
     this.#keeper = null;
+    this.#writeBack = null;
+  }
+
+  /**
+   * A command's D-Bus session address (from its request): the newest is where a rotated token
+   * is written first, and a write that failed before is tried again now, in the background.
+   */
+  noteBus(bus: string | undefined): void {
+    if (bus === undefined) return;
+    this.#lastBus = bus;
+    this.#writeBack?.noteBus(bus);
+  }
+
+  /** Tries again a write-back that failed, without holding up the request that prompted it. */
+  #retryWriteBack(): void {
+    this.#writeBack?.retry().catch(() => {});
   }
 
   /** Revokes the session's refresh token at its provider; null when there is none to revoke. */
@@ -108,14 +146,14 @@ export class SessionHolder {
       authMethod: session.authMethod,
       serverVersion: session.serverVersion,
       authorised: session.authorised,
-      expiresAt: keeper ? new Date(keeper.expiresAt).toISOString() : null,
+      expiresAt: keeper ? isoTime(keeper.expiresAt) : null,
       apiKeyPreview: session.apiKey ? previewApiKey(session.apiKey) : null,
-      persisted: session.oauth?.persist ?? false,
+      persisted: (session.oauth?.persist ?? false) && !this.#writeBack?.warning,
       refreshError: keeper?.failure?.message ?? null,
+      storeWarning: this.#writeBack?.warning ?? null,
       identity: session.identity,
       agentPid: Deno.pid,
       idleTimeoutSeconds: this.#idleTimeoutSeconds(),
-      writeBackError: this.#writeBackError,
     };
   }
 
@@ -124,13 +162,18 @@ export class SessionHolder {
     return ms === undefined ? undefined : Math.round(ms / 1000);
   }
 
-  call(call: ApiCall): Promise<ApiResult> {
+  async call(call: ApiCall): Promise<ApiResult> {
     const session = this.#session;
-    if (!session) {
-      return Promise.reject(new JimError("not_connected", "You are not connected to JIM."));
-    }
-    const credentials: Credentials = call.anonymous ? { kind: "none" } : this.#credentials(session);
-    return this.#deps.perform(session, credentials, call);
+    if (!session) throw new JimError("not_connected", "You are not connected to JIM.");
+    this.#retryWriteBack();
+    const trace = call.trace ? [] as string[] : undefined;
+    const sink = trace && ((line: string) => trace.push(line));
+    const credentials: Credentials = call.anonymous
+      ? { kind: "none" }
+      : this.#credentials(session, sink);
+    const result = await this.#deps.perform(session, credentials, call, trace);
+    const warning = this.#writeBack?.takeNotice();
+    return warning ? { ...result, warning } : result;
   }
 
   /** Runs the calls at once; the status is taken after, so it shows any refresh they caused. */
@@ -146,7 +189,7 @@ export class SessionHolder {
     return { outcomes, status: this.status() };
   }
 
-  #credentials(session: SessionRecord): Credentials {
+  #credentials(session: SessionRecord, trace?: TraceSink): Credentials {
     const keeper = this.#keeper;
     if (!keeper) return { kind: "apiKey", apiKey: session.apiKey ?? "" };
     // Each call remembers the token it sent, so a 401 after someone else's refresh retries
@@ -154,8 +197,14 @@ export class SessionHolder {
     let used = "";
     return {
       kind: "bearer",
-      token: async () => (used = await keeper.token()),
-      refreshAfterUnauthorized: () => keeper.refreshAfterUnauthorized(used),
+      token: async () => (used = await keeper.token(trace)),
+      refreshAfterUnauthorized: () => keeper.refreshAfterUnauthorized(used, trace),
     };
   }
+}
+
+/** Status must always answer (disconnect reads it first), whatever expiry a provider gave. */
+function isoTime(ms: number): string | null {
+  const date = new Date(ms);
+  return Number.isFinite(date.getTime()) ? date.toISOString() : null;
 }

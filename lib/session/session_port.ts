@@ -5,6 +5,7 @@ import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { AgentNotRunning } from "./agent_client.ts";
+import { commandBusAddress } from "./bus_address.ts";
 import {
   type ApiCall,
   type ApiResult,
@@ -65,7 +66,11 @@ function agentSession(deps: Deps): SessionPort {
     async call(call) {
       try {
         const traced = deps.trace ? { ...call, trace: true } : call;
-        return asApiResult(await deps.agent.send({ op: "request", call: traced }, deps.trace));
+        const result = asApiResult(
+          await deps.agent.send({ op: "request", call: traced, ...busOf(deps) }, deps.trace),
+        );
+        if (typeof result.warning === "string") deps.io.err(result.warning);
+        return result;
       } catch (error) {
         if (error instanceof AgentNotRunning) throw notConnected();
         throw error;
@@ -75,7 +80,10 @@ function agentSession(deps: Deps): SessionPort {
       const traced = deps.trace ? calls.map((call) => ({ ...call, trace: true })) : calls;
       let answer: BatchResult;
       try {
-        answer = asBatchResult(await deps.agent.send({ op: "batch", calls: traced }), calls.length);
+        answer = asBatchResult(
+          await deps.agent.send({ op: "batch", calls: traced, ...busOf(deps) }),
+          calls.length,
+        );
       } catch (error) {
         if (!(error instanceof AgentNotRunning)) throw error;
         return {
@@ -86,6 +94,7 @@ function agentSession(deps: Deps): SessionPort {
       const outcomes = answer.outcomes.map((outcome): PromiseSettledResult<ApiResult> => {
         if (outcome.ok) {
           for (const line of outcome.result.trace ?? []) deps.trace?.(line);
+          if (typeof outcome.result.warning === "string") deps.io.err(outcome.result.warning);
           return { status: "fulfilled", value: outcome.result };
         }
         const { code, message, status } = outcome.error;
@@ -94,4 +103,10 @@ function agentSession(deps: Deps): SessionPort {
       return { outcomes, status: answer.status };
     },
   };
+}
+
+/** The command's D-Bus session, so the agent can write rotated tokens through a live bus. */
+function busOf(deps: Deps): { bus?: string } {
+  const bus = commandBusAddress(deps.env);
+  return bus ? { bus } : {};
 }

@@ -5,18 +5,26 @@ import type { Deps } from "../deps.ts";
 import { JimError } from "../errors.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { lazyImport } from "../lazy_import.ts";
+import { commandBusAddress } from "./bus_address.ts";
 
 type KeyringEnv = { get(name: string): string | undefined };
 
 export async function openKeyring(
   platform: typeof Deno.build.os,
   env: KeyringEnv,
+  /** Variables for the store's helper processes (the agent's chosen D-Bus session). */
+  childEnv?: Record<string, string>,
 ): Promise<Keyring> {
   const { selectKeyring } = await lazyImport<typeof import("../keyring/select.ts")>(
     import.meta.url,
     "../keyring/select.ts",
   );
-  return selectKeyring(platform, env);
+  if (!childEnv) return selectKeyring(platform, env);
+  const { systemDeps } = await lazyImport<typeof import("../keyring/system_deps.ts")>(
+    import.meta.url,
+    "../keyring/system_deps.ts",
+  );
+  return selectKeyring(platform, env, systemDeps({ path: env.get("PATH") ?? "", env: childEnv }));
 }
 
 /** The store if it answers, else null with the reason (missing, locked, disabled, hung). */
@@ -32,15 +40,37 @@ export async function usableKeyring(
     : { keyring: null, reason: probe.reason, disabled: keyring.name === "none" };
 }
 
+/** The store connect chose, as the agent keeps it with the session. */
+export interface KeyringChoice {
+  backend: string;
+  timeout?: string;
+  bus?: string;
+}
+
 /**
  * Used by the agent after a refresh rotated the token, with the store the connecting command
- * chose (the agent's own environment is whatever the first command that started it had).
+ * chose (the agent's own environment is whatever the first command that started it had), through
+ * the D-Bus session `bus` when one is given.
  */
 export async function storeRefreshToken(
   key: string,
   refreshToken: string,
-  choice?: { backend: string; timeout?: string },
+  choice?: KeyringChoice,
+  bus?: string,
 ): Promise<void> {
+  await (await agentKeyring(choice, bus)).set(key, refreshToken);
+}
+
+/** The agent's removal of a stored token it knows to be spent (the new one could not be stored). */
+export async function forgetRefreshToken(
+  key: string,
+  choice?: KeyringChoice,
+  bus?: string,
+): Promise<void> {
+  await (await agentKeyring(choice, bus)).delete(key);
+}
+
+function agentKeyring(choice: KeyringChoice | undefined, bus: string | undefined) {
   const env = {
     get: (name: string) =>
       name === "JIM_KEYRING" && choice
@@ -49,13 +79,17 @@ export async function storeRefreshToken(
         ? choice.timeout
         : Deno.env.get(name),
   };
-  const keyring = await openKeyring(Deno.build.os, env);
-  await keyring.set(key, refreshToken);
+  return openKeyring(Deno.build.os, env, bus ? { DBUS_SESSION_BUS_ADDRESS: bus } : undefined);
 }
 
 /** The store choice to hand the agent with a persisted session. */
-export function keyringChoice(env: KeyringEnv): { backend: string; timeout?: string } {
-  return { backend: env.get("JIM_KEYRING") || "auto", timeout: env.get("JIM_KEYRING_TIMEOUT") };
+export function keyringChoice(env: KeyringEnv): KeyringChoice {
+  const bus = commandBusAddress(env);
+  return {
+    backend: env.get("JIM_KEYRING") || "auto",
+    timeout: env.get("JIM_KEYRING_TIMEOUT"),
+    ...(bus ? { bus } : {}),
+  };
 }
 
 /**

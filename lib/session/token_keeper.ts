@@ -10,11 +10,15 @@ export interface Tokens {
   issuedAt: number;
 }
 
+/** Where a refresh's --verbose trace lines go: the request that made it refresh. */
+export type TraceSink = (line: string) => void;
+
 export interface TokenKeeperDeps {
   now(): number;
   /** Performs the refresh grant; throws JimError("auth_failed") when the grant is refused. */
   refresh(
     refreshToken: string,
+    trace?: TraceSink,
   ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }>;
   /** Called after every successful refresh, e.g. to write a rotated refresh token back. */
   onRefreshed?(tokens: Tokens, rotated: boolean): Promise<void>;
@@ -58,11 +62,11 @@ export class TokenKeeper {
   }
 
   /** A usable access token, refreshing first when it is near expiry. */
-  async token(): Promise<string> {
+  async token(trace?: TraceSink): Promise<string> {
     if (this.#failure) throw this.#failure;
     if (this.needsRefresh() && this.#tokens.refreshToken) {
       try {
-        await this.#refreshOnce();
+        await this.#refreshOnce(trace);
       } catch (error) {
         // The provider unreachable for a moment is no reason to fail while the token still
         // works; a refused grant (auth_failed) is, and the next call will try again anyway.
@@ -82,30 +86,31 @@ export class TokenKeeper {
    * After a 401 for `usedToken`: if another request already refreshed, retry with the new
    * token; otherwise refresh once. Returns whether a retry is worth making.
    */
-  async refreshAfterUnauthorized(usedToken: string): Promise<boolean> {
+  async refreshAfterUnauthorized(usedToken: string, trace?: TraceSink): Promise<boolean> {
     if (this.#tokens.accessToken !== usedToken) return true;
     if (!this.#tokens.refreshToken) return false;
     try {
-      await this.#refreshOnce();
+      await this.#refreshOnce(trace);
       return true;
     } catch {
       return false;
     }
   }
 
-  #refreshOnce(): Promise<void> {
-    this.#refreshing ??= this.#doRefresh().finally(() => {
+  /** Only the request that starts a refresh sees its trace lines; later ones just wait. */
+  #refreshOnce(trace?: TraceSink): Promise<void> {
+    this.#refreshing ??= this.#doRefresh(trace).finally(() => {
       this.#refreshing = null;
     });
     return this.#refreshing;
   }
 
-  async #doRefresh(): Promise<void> {
+  async #doRefresh(trace?: TraceSink): Promise<void> {
     const old = this.#tokens;
     if (!old.refreshToken) throw new JimError("auth_failed", "no refresh token; sign in again");
     const issuedAt = this.#deps.now();
     try {
-      const fresh = await this.#deps.refresh(old.refreshToken);
+      const fresh = await this.#deps.refresh(old.refreshToken, trace);
       const rotated = fresh.refreshToken !== undefined && fresh.refreshToken !== old.refreshToken;
       this.#tokens = {
         accessToken: fresh.accessToken,

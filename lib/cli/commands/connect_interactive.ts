@@ -36,7 +36,7 @@ export async function connectInteractive(
   // Every request of this sign-in (JIM, the provider) goes through the one transport.
   const transport = { fetch: deps.fetch, timeoutMs: httpTimeoutMs(deps.env) };
   const config = await fetchAuthConfig(instance.base, deps.fetch, transport);
-  const ctx = await discoverOidc(config, transport);
+  const ctx = await discoverOidc(config, transport, deps.trace);
 
   let keyring: Keyring | null = null;
   if (!options.noPersist) {
@@ -172,7 +172,15 @@ async function silentReconnect(
       );
       return null;
     }
-    throw error;
+    // As Connect-JIM does (Public/Connection/Connect-JIM.ps1: a failed silent reconnect falls
+    // back to the browser sign-in), but the stored token stays: only a refused grant proves it
+    // dead, and a provider that is down for a minute (429, 5xx, unreachable) has not refused it.
+    deps.io.err(
+      `Notice: the stored sign-in could not be used just now (${
+        error instanceof Error ? error.message : String(error)
+      }); signing in again.`,
+    );
+    return null;
   }
   // Rotation spent the stored token: write the new one now, inside the lock, so a racing
   // connect reads the live one. A store that fails here does not undo the sign-in.

@@ -6,7 +6,7 @@ import type { Deps } from "../../deps.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
 import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
 import { AgentNotRunning } from "../../session/agent_client.ts";
-import type { DisconnectResult, SessionStatus } from "../../session/protocol.ts";
+import { asStatus, type DisconnectResult, type SessionStatus } from "../../session/protocol.ts";
 import type { Revocation } from "../../auth/revoke.ts";
 import { formatJson } from "../format.ts";
 import { agentStatus, statelessCredentials } from "../../session/session_port.ts";
@@ -40,9 +40,7 @@ interface NotRevoked {
 
 export async function runDisconnect(options: DisconnectOptions, deps: Deps): Promise<number> {
   const { io } = deps;
-  const current = await currentStatus(deps);
-  const endSession = current !== null &&
-    (options.all || !options.target || options.target.key === current.key);
+  let current = await currentStatus(deps).catch(() => undefined);
   let revoked = 0;
   const notRevoked: NotRevoked[] = [];
   const report = (where: string, revocation: Revocation) => {
@@ -64,7 +62,20 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
   // The agent revokes the session's own refresh token: for a sign-in kept in memory only, it is
   // the one place that token exists.
   let sessionRevoked = false;
-  if (endSession) {
+  if (current === undefined) {
+    // An agent whose status cannot be read must not keep the user from signing out: end its
+    // session anyway and take the instance from what the disconnect answers, if anything.
+    current = await deps.agent.send({ op: "disconnect" }).then(
+      (answer) => {
+        const status = asStatus(answer);
+        return status.connected ? status : null;
+      },
+      () => null,
+    ).catch(() => null);
+    if (current) io.err(`Disconnected from ${current.url}.`);
+  } else if (
+    current !== null && (options.all || !options.target || options.target.key === current.key)
+  ) {
     let revocation: Revocation | null | undefined;
     try {
       const answer = await deps.agent.send({ op: "disconnect", revoke: true }) as DisconnectResult;
@@ -72,13 +83,15 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
     } catch (error) {
       if (!(error instanceof AgentNotRunning)) throw error;
     }
-    io.err(`Disconnected from ${current!.url}.`);
+    io.err(`Disconnected from ${current.url}.`);
     // An agent of an older jim answers without revoking; the stored token is then revoked below.
     if (revocation) {
       sessionRevoked = true;
-      report(current!.url!, revocation);
+      report(current.url!, revocation);
     }
   }
+  const endSession = current !== null &&
+    (options.all || !options.target || options.target.key === current.key);
 
   const forgetKey = options.target?.key ?? (options.all ? undefined : current?.key ?? undefined);
   let removed = 0;

@@ -128,6 +128,8 @@ export async function testConnection(
       Message: successMessage(status, deps.now()),
       TokenExpiresAt: status.expiresAt,
     },
+    // The Message stays the module's string; a stored sign-in gone stale is said beside it.
+    advice: status.storeWarning ? `Warning: ${status.storeWarning}` : undefined,
   };
 }
 

@@ -1,0 +1,84 @@
+// The pieces of the refresh and write-back work that the CLI cannot reach one by one: the D-Bus
+// address a request may carry, and disconnect going ahead when the agent's status cannot be read.
+
+import assert from "node:assert/strict";
+import { parseRequest } from "../lib/session/protocol.ts";
+import { isBusAddress } from "../lib/session/bus_address.ts";
+import { runDisconnect } from "../lib/cli/commands/disconnect.ts";
+import type { Deps } from "../lib/deps.ts";
+import { JimError } from "../lib/errors.ts";
+
+Deno.test("a request's bus must be a unix:path= or unix:abstract= address of bounded length", () => {
+  for (
+    const good of [
+      "unix:path=/run/user/1000/bus",
+      "unix:abstract=/tmp/dbus-AbC123,guid=0123456789abcdef0123456789abcdef",
+    ]
+  ) {
+    assert.ok(isBusAddress(good), good);
+    assert.equal(parseRequest(JSON.stringify({ v: 2, op: "status", bus: good })).bus, good);
+  }
+  for (
+    const bad of [
+      "tcp:host=evil.example,port=1234",
+      "unix:path=/run/bus;tcp:host=evil.example",
+      "unix:path=/run/bus\nX",
+      "unixexec:path=/bin/sh",
+      `unix:path=/${"a".repeat(300)}`,
+      "",
+      42,
+    ]
+  ) {
+    assert.equal(isBusAddress(bad), false, String(bad));
+    assert.throws(
+      () => parseRequest(JSON.stringify({ v: 2, op: "status", bus: bad })),
+      /bad agent request: bus must be a unix:path= or unix:abstract= D-Bus address/,
+    );
+  }
+  assert.throws(
+    () =>
+      parseRequest(JSON.stringify({
+        v: 2,
+        op: "adopt",
+        session: {
+          url: "https://jim.example.com",
+          key: "https://jim.example.com:443",
+          authMethod: "ApiKey",
+          apiKey: "jim_ak_x",
+          authorised: true,
+          httpTimeoutMs: 1000,
+          keyring: { backend: "auto", bus: "tcp:host=evil.example,port=1" },
+        },
+      })),
+    /session keyring must name a backend/,
+  );
+});
+
+Deno.test("disconnect ends the session even when the agent cannot say what it holds", async () => {
+  const sent: string[] = [];
+  const err: string[] = [];
+  const deps = {
+    io: { out: () => {}, err: (line: string) => err.push(line), readStdin: () => "" },
+    env: { get: (name: string) => (name === "JIM_KEYRING" ? "none" : undefined) },
+    platform: "linux",
+    agent: {
+      send: (request: { op: string }) => {
+        sent.push(request.op);
+        if (request.op === "status") {
+          return Promise.reject(
+            new JimError("agent", "the session agent failed: Invalid time value"),
+          );
+        }
+        return Promise.resolve({
+          connected: true,
+          url: "https://jim.example.com",
+          key: "https://jim.example.com:443",
+          authMethod: "OAuth",
+        });
+      },
+    },
+  } as unknown as Deps;
+  assert.equal(await runDisconnect({ all: false }, deps), 0);
+  assert.deepEqual(sent, ["status", "disconnect"]);
+  assert.match(err.join("\n"), /^Disconnected from https:\/\/jim\.example\.com\.$/m);
+});
