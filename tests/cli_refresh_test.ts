@@ -68,11 +68,13 @@ Deno.test("refresh refused with a bare 400 or an HTML 403: the agent says sign i
       assertClean(status);
       assert.equal(status.code, 1);
       const values = Object.fromEntries(parseList(status.stdout));
-      assert.equal(values.Status, "Authentication failed", refusal);
+      // Test-JIMConnection's Status for a failed check.
+      assert.equal(values.Status, "Error", refusal);
       assert.match(
         values.Message,
-        new RegExp(`Run jim connect ${server.url.replace(/\./g, "\\.")}`),
+        new RegExp(`sign in again with jim connect ${server.url.replace(/\./g, "\\.")}`),
       );
+      assert.match(status.stderr, /Run jim connect .* to sign in again/);
     }, SHORT);
   }
 });
@@ -174,7 +176,7 @@ Deno.test("a huge expires_in: connect, test-connection and disconnect work, the 
     const status = await jim(["test-connection"]);
     assertClean(status);
     assert.equal(status.code, 0, status.stderr);
-    assert.equal(Object.fromEntries(parseList(status.stdout)).Status, "Connected");
+    assert.equal(Object.fromEntries(parseList(status.stdout)).Status, "healthy");
     const out = await jim(["disconnect"]);
     assertClean(out);
     assert.equal(out.code, 0, out.stderr);

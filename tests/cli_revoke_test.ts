@@ -4,6 +4,7 @@
 // never answer, where the local forget still happens. And `disconnect --json`.
 
 import assert from "node:assert/strict";
+import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { type Idp, startIdp } from "../fixtures/idp.ts";
 import { type JimServer, startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, ROOT_DIR } from "./helpers/run_jim.ts";
@@ -84,7 +85,9 @@ function revocationLines(result: JimResult): string[] {
 }
 
 async function stopAgent(env: JimEnv): Promise<void> {
-  await rawExchange({ path: env.socketPath }, '{"v":2,"op":"shutdown"}\n').catch(() => {});
+  await rawExchange({ path: env.socketPath }, `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`).catch(
+    () => {},
+  );
   await eventually(async () => !(await Deno.lstat(env.socketPath).then(() => true, () => false)));
 }
 

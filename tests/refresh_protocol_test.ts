@@ -2,7 +2,7 @@
 // address a request may carry, and disconnect going ahead when the agent's status cannot be read.
 
 import assert from "node:assert/strict";
-import { parseRequest } from "../lib/session/protocol.ts";
+import { parseRequest, PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { isBusAddress } from "../lib/session/bus_address.ts";
 import { runDisconnect } from "../lib/cli/commands/disconnect.ts";
 import type { Deps } from "../lib/deps.ts";
@@ -16,7 +16,10 @@ Deno.test("a request's bus must be a unix:path= or unix:abstract= address of bou
     ]
   ) {
     assert.ok(isBusAddress(good), good);
-    assert.equal(parseRequest(JSON.stringify({ v: 2, op: "status", bus: good })).bus, good);
+    assert.equal(
+      parseRequest(JSON.stringify({ v: PROTOCOL_VERSION, op: "status", bus: good })).bus,
+      good,
+    );
   }
   for (
     const bad of [
@@ -31,14 +34,14 @@ Deno.test("a request's bus must be a unix:path= or unix:abstract= address of bou
   ) {
     assert.equal(isBusAddress(bad), false, String(bad));
     assert.throws(
-      () => parseRequest(JSON.stringify({ v: 2, op: "status", bus: bad })),
+      () => parseRequest(JSON.stringify({ v: PROTOCOL_VERSION, op: "status", bus: bad })),
       /bad agent request: bus must be a unix:path= or unix:abstract= D-Bus address/,
     );
   }
   assert.throws(
     () =>
       parseRequest(JSON.stringify({
-        v: 2,
+        v: PROTOCOL_VERSION,
         op: "adopt",
         session: {
           url: "https://jim.example.com",
@@ -78,7 +81,7 @@ Deno.test("disconnect ends the session even when the agent cannot say what it ho
       },
     },
   } as unknown as Deps;
-  assert.equal(await runDisconnect({ all: false }, deps), 0);
+  assert.equal(await runDisconnect({ all: false, json: false }, deps), 0);
   assert.deepEqual(sent, ["status", "disconnect"]);
   assert.match(err.join("\n"), /^Disconnected from https:\/\/jim\.example\.com\.$/m);
 });
