@@ -58,7 +58,7 @@ export interface BrowserFlowOptions {
   /** The command to print for device code sign-in when the provider offers it. */
   readonly deviceCodeCommand?: string;
   /** Names the program holding a busy port ("another jim sign-in (pid 1234)"), if it can. */
-  describeBusyPort?(port: number): string | undefined;
+  describeBusyPort?(port: number): Promise<string | undefined>;
   /** Ctrl-C: ends the wait with JimError "interrupted". */
   readonly onInterrupt?: OnInterrupt;
   /** Should return promptly; it must not wait for the browser to finish. */
@@ -114,7 +114,7 @@ export async function signInWithBrowser(
       nonce,
     });
     const fallbackPort = options.redirectPort === undefined && listener.busyPorts.length > 0;
-    if (fallbackPort) options.notify(busyPortLine(listener, options));
+    if (fallbackPort) options.notify(await busyPortLine(listener, options));
 
     const pasting = options.pasteInput !== undefined;
     const startOpener = !options.noBrowser && (!options.remote || options.userBrowser === true);
@@ -188,9 +188,12 @@ export async function signInWithBrowser(
   }
 }
 
-function busyPortLine(listener: LoopbackListener, options: BrowserFlowOptions): string {
+async function busyPortLine(
+  listener: LoopbackListener,
+  options: BrowserFlowOptions,
+): Promise<string> {
   const [first] = listener.busyPorts;
-  const holder = options.describeBusyPort?.(first);
+  const holder = await options.describeBusyPort?.(first).catch(() => undefined);
   const ports = listener.busyPorts.length === 1
     ? `port ${first} is`
     : `ports ${first}-${listener.busyPorts[listener.busyPorts.length - 1]} are`;
