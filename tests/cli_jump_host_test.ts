@@ -4,7 +4,7 @@
 // Ctrl-C ends the wait with one line and exit 130; a script's piped stdin is left alone.
 
 import assert from "node:assert/strict";
-import { assertClean, parseList } from "./helpers/cli_fixture.ts";
+import { assertClean, assertOneLineError, parseList } from "./helpers/cli_fixture.ts";
 import { eventually, LOGIN, withSso } from "./helpers/sso_fixture.ts";
 import { jimCommand, type JimEnv, ROOT_DIR } from "./helpers/run_jim.ts";
 import { haveScript, startOnTerminal } from "./helpers/terminal_jim.ts";
@@ -212,5 +212,20 @@ Deno.test("jump host: $BROWSER is honoured over SSH; a script's piped stdin is n
     assert.match(result.stderr, new RegExp(`ssh -L 8400:localhost:8400 alice@${HOST}`));
     assert.deepEqual(await openerStarts(env), []);
     assert.equal((await Deno.readTextFile(`${env.dir}/browser.log`)).trim().split("\n").length, 1);
+  });
+});
+
+Deno.test("--paste (-Paste) is for the browser sign-in only", async () => {
+  await withSso(async ({ server, jim }) => {
+    assertOneLineError(
+      await jim(["connect", server.url, "--device-code", "--paste"]),
+      2,
+      /--device-code and --paste cannot be combined/,
+    );
+    assertOneLineError(
+      await jim(["Connect-JIM", "-Url", server.url, "-ApiKeyStdin", "-Paste"], { stdin: "x" }),
+      2,
+      /-Paste applies to interactive sign-in only/,
+    );
   });
 });
