@@ -101,7 +101,8 @@ Deno.test({
   fn: async () => {
     await withSso(async ({ server, env }) => {
       const live = await startOnTerminal(["connect", server.url], sshSession(env));
-      await live.waitForLine(/Ctrl-C to cancel/);
+      await live.waitForLine(/visit: http/);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the wait has begun
       const before = live.stderr().trimEnd().split("\n").length;
       await live.type("\x03");
       const result = await live.done(); // the helper kills jim after 2 minutes: no hang passes
@@ -109,6 +110,7 @@ Deno.test({
       assert.equal(result.code, 130, result.stderr);
       assert.equal(result.stdout, "");
       const lines = result.stderr.trimEnd().split("\n");
+      assert.match(lines[before - 1], /^Waiting up to 5 minutes .*; Ctrl-C to cancel\.$/);
       assert.deepEqual(lines.slice(before), ["jim connect: sign-in cancelled"]);
       // The listener is closed: this process can bind its port.
       Deno.listen({ hostname: "127.0.0.1", port: 8400 }).close();
