@@ -16,6 +16,7 @@ export type ErrorCode =
   | "agent" // the session agent failed or refused
   | "timeout" // an interactive flow ran out of time
   | "cancelled" // the user or IdP ended an interactive flow
+  | "interrupted" // the user pressed Ctrl-C during an interactive wait (exit 130)
   | "failed"; // anything else that is the operation's own failure
 
 export class JimError extends Error {
@@ -39,11 +40,14 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_NOT_CONNECTED = 3;
+/** 128 + SIGINT, what a shell reports for a program ended by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof JimError) {
     if (error.code === "usage") return EXIT_USAGE;
     if (error.code === "not_connected") return EXIT_NOT_CONNECTED;
+    if (error.code === "interrupted") return EXIT_INTERRUPTED;
   }
   return EXIT_FAILED;
 }

@@ -11,7 +11,7 @@ import { discoverOidc, type OidcContext } from "../lib/auth/oidc_client.ts";
 import { refreshTokens } from "../lib/auth/refresh.ts";
 import type { TokenSet } from "../lib/auth/token_set.ts";
 import { rejectsWith } from "./helpers/rejects_with.ts";
-import { startIdp } from "../fixtures/idp.ts";
+import { ALL_REDIRECT_PORTS, startIdp } from "../fixtures/idp.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
 import {
   type BrowserMode,
@@ -38,7 +38,8 @@ function scriptedBrowser(mode: BrowserMode) {
 }
 
 Deno.test("lib/auth against oidc-provider", async (t) => {
-  const idp = await startIdp({ accessTokenTtlSeconds: 60 });
+  // One step listens on 8406.
+  const idp = await startIdp({ accessTokenTtlSeconds: 60, redirectPorts: ALL_REDIRECT_PORTS });
   const jim = await startJimServer({
     authConfig: { authority: idp.issuer, clientId: idp.clientId },
   });

@@ -672,6 +672,7 @@ Deno.test("browser flow: PKCE code flow end to end against a fake provider", asy
   assert.deepEqual(lines, [
     "Opening your browser to sign in to JIM...",
     `If it does not open, visit: ${auth.href}`,
+    "Waiting up to 5 minutes for the sign-in in the browser; Ctrl-C to cancel.",
   ]);
   // Distinctive values: the URL's random state and challenge could contain a short one by chance.
   for (const line of lines) {
@@ -840,6 +841,8 @@ Deno.test("device flow: pending, slow_down and success at the provider's pace", 
   assert.deepEqual(lines, [
     "To sign in, open https://idp.test/device and enter code ABCD-EFGH",
     "Or open: https://idp.test/device?user_code=ABCD-EFGH",
+    // the fake clock starts at 1 000 000 ms; the fake provider's code lives 600 s
+    "The code expires in 10 minutes (at 00:26 UTC). Waiting up to 5 minutes for you to enter it; Ctrl-C to cancel.",
   ]);
   assert.ok(lines.every((line) => !line.includes("DEVICE-SECRET")));
 });

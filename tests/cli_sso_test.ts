@@ -7,6 +7,7 @@ import { assertClean, assertOneLineError, parseList } from "./helpers/cli_fixtur
 import { eventually, LOGIN, withSso } from "./helpers/sso_fixture.ts";
 import { spawnJim } from "./helpers/run_jim.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
+import { ALL_REDIRECT_PORTS } from "../fixtures/idp.ts";
 import { driveDeviceCode } from "../fixtures/scripted_browser.ts";
 import { chromiumAvailable } from "../fixtures/chromium_browser.ts";
 
@@ -135,7 +136,7 @@ Deno.test("port 8400 already taken: the redirect uses 8401", async () => {
       assertClean(result);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /redirect_uri=http%3A%2F%2Flocalhost%3A8401%2Fcallback%2F/);
-    });
+    }, { idp: { redirectPorts: ALL_REDIRECT_PORTS } });
   } finally {
     blocker.close();
   }

@@ -21,7 +21,8 @@ interface Provider {
 }
 
 async function openProvider(options?: IdpOptions): Promise<Provider> {
-  const idp = await startIdp(options);
+  // callbackListener below listens on port 0.
+  const idp = await startIdp({ redirectPorts: "any", ...options });
   try {
     return { idp, as: await discover(idp), client: { client_id: idp.clientId } };
   } catch (error) {

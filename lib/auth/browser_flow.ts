@@ -1,11 +1,19 @@
 // Interactive sign-in: authorization code with PKCE over a loopback redirect (RFC 8252). The
 // order matters: bind the listener, know the redirect URI, build the authorization URL, print
 // it, then open the browser; if opening fails the URL is already on stderr and the wait goes on
-// until the timeout. Every protocol step is oauth4webapi's.
+// until the timeout. The browser opener never sees the authorization URL (browser_handoff.ts).
+// While it waits, a callback address pasted on the terminal counts as much as one the browser
+// delivers; Ctrl-C ends the wait. Every protocol step is oauth4webapi's.
 
 import { JimError, usageError } from "../errors.ts";
 import type { OpenResult } from "./browser_opener.ts";
-import { type CallbackHit, type RedirectHost, startLoopbackListener } from "./loopback_server.ts";
+import { writeHandoffPage } from "./browser_handoff.ts";
+import {
+  type CallbackHit,
+  type LoopbackListener,
+  type RedirectHost,
+  startLoopbackListener,
+} from "./loopback_server.ts";
 import { toJimError } from "./oauth_errors.ts";
 import {
   loadOauth,
@@ -14,8 +22,11 @@ import {
   type OidcTransport,
   requestOptions,
 } from "./oidc_client.ts";
+import { boundedLines, MAX_PASTE_LINE, parsePastedCallback } from "./paste_back.ts";
+import { forwardingCommand, type RemoteSession } from "./remote_session.ts";
 import { errorReason } from "./safe_text.ts";
 import { type TokenSet, tokenSetFromResponse } from "./token_set.ts";
+import { duration, type OnInterrupt, untilInterrupted } from "./waiting.ts";
 
 export interface Timers {
   setTimeout(callback: () => void, ms: number): unknown;
@@ -29,6 +40,27 @@ export interface BrowserFlowOptions {
   readonly redirectHost?: RedirectHost;
   /** Print the URL only (for SSH port forwarding); do not start a browser. */
   readonly noBrowser: boolean;
+  /**
+   * An SSH session without a local display: start no opener unless the user named one
+   * ($BROWSER, see `userBrowser`), and print how to finish from the user's own computer.
+   */
+  readonly remote?: RemoteSession | null;
+  /** Whether the user chose the opener ($BROWSER): honoured even in an SSH session. */
+  readonly userBrowser?: boolean;
+  /**
+   * A private directory for the page that forwards the browser (browser_handoff.ts). Give it
+   * whenever openBrowser starts a program: without it openBrowser receives the authorization
+   * URL itself, which is for in-process browsers only.
+   */
+  readonly handoffDir?: string;
+  /** Callback addresses pasted by the user (the terminal, or stdin with --paste). */
+  readonly pasteInput?: ReadableStream<Uint8Array>;
+  /** The command to print for device code sign-in when the provider offers it. */
+  readonly deviceCodeCommand?: string;
+  /** Names the program holding a busy port ("another jim sign-in (pid 1234)"), if it can. */
+  describeBusyPort?(port: number): Promise<string | undefined>;
+  /** Ctrl-C: ends the wait with JimError "interrupted". */
+  readonly onInterrupt?: OnInterrupt;
   /** Should return promptly; it must not wait for the browser to finish. */
   openBrowser(url: string): Promise<OpenResult>;
   /** One line for stderr. */
@@ -72,6 +104,8 @@ export async function signInWithBrowser(
     redirectHost: options.redirectHost,
   });
   let timer: unknown;
+  const stopPaste = new AbortController();
+  let removeHandoff = () => {};
   try {
     const url = authorizationUrl(ctx, {
       redirectUri: listener.redirectUri,
@@ -79,40 +113,157 @@ export async function signInWithBrowser(
       codeChallenge,
       nonce,
     });
-    if (options.noBrowser) {
-      options.notify(`To sign in to JIM, visit: ${url}`);
-      options.notify(
-        `(The sign-in returns to ${listener.redirectUri}; from another machine, forward port ` +
-          `${listener.port} first, e.g. ssh -L ${listener.port}:localhost:${listener.port} <host>)`,
-      );
-    } else {
+    const fallbackPort = options.redirectPort === undefined && listener.busyPorts.length > 0;
+    if (fallbackPort) options.notify(await busyPortLine(listener, options));
+
+    const pasting = options.pasteInput !== undefined;
+    const startOpener = !options.noBrowser && (!options.remote || options.userBrowser === true);
+    if (startOpener) {
+      if (options.remote) {
+        options.notify("SSH session without a local display: starting $BROWSER as you set it.");
+      }
       options.notify("Opening your browser to sign in to JIM...");
       options.notify(`If it does not open, visit: ${url}`);
-      startBrowser(url, options);
+      if (options.remote) printRecipe(listener, options, pasting);
+      let target = url;
+      if (options.handoffDir !== undefined) {
+        const handoff = writeHandoffPage(
+          options.handoffDir,
+          listener.startUrl(url, () => handoff.remove()),
+        );
+        removeHandoff = handoff.remove;
+        target = handoff.url;
+      }
+      startBrowser(target, options);
+    } else {
+      if (options.remote) {
+        options.notify(
+          "SSH session without a local display: no browser is started here; sign in from " +
+            "your own computer.",
+        );
+      }
+      options.notify(`To sign in to JIM, visit: ${url}`);
+      printRecipe(listener, options, pasting);
     }
+    const what = pasting
+      ? "the sign-in (or the address pasted here)"
+      : startOpener
+      ? "the sign-in in the browser"
+      : "the sign-in";
+    options.notify(`Waiting up to ${duration(timeoutSeconds)} for ${what}; Ctrl-C to cancel.`);
+
+    if (options.pasteInput) readPastes(options.pasteInput, listener, options, stopPaste.signal);
 
     const timedOut = new Promise<never>((_, reject) => {
       timer = timers.setTimeout(() => {
+        const port = fallbackPort
+          ? ` (the identity provider may not accept redirect port ${listener.port}; see above)`
+          : "";
         reject(
-          new JimError("timeout", `no sign-in completed within ${timeoutSeconds} seconds`),
+          new JimError("timeout", `no sign-in completed within ${timeoutSeconds} seconds${port}`),
         );
       }, timeoutSeconds * 1000);
     });
-    const hit = await Promise.race([listener.callback, timedOut]);
-    timers.clearTimeout(timer);
-    timer = undefined;
-    return await redeem(ctx, hit, {
-      redirectUri: listener.redirectUri,
-      state,
-      codeVerifier,
-      nonce,
-      clock,
-      transport: options.transport,
-    });
+    const signedIn = (async () => {
+      const hit = await Promise.race([listener.callback, timedOut]);
+      stopPaste.abort();
+      timers.clearTimeout(timer);
+      timer = undefined;
+      return await redeem(ctx, hit, {
+        redirectUri: listener.redirectUri,
+        state,
+        codeVerifier,
+        nonce,
+        clock,
+        transport: options.transport,
+      });
+    })();
+    signedIn.catch(() => {}); // after Ctrl-C nobody awaits it; its end no longer matters
+    return await untilInterrupted(signedIn, options.onInterrupt);
   } finally {
+    stopPaste.abort();
+    removeHandoff();
     if (timer !== undefined) timers.clearTimeout(timer);
     await listener.close();
   }
+}
+
+async function busyPortLine(
+  listener: LoopbackListener,
+  options: BrowserFlowOptions,
+): Promise<string> {
+  const [first] = listener.busyPorts;
+  const holder = await options.describeBusyPort?.(first).catch(() => undefined);
+  const ports = listener.busyPorts.length === 1
+    ? `port ${first} is`
+    : `ports ${first}-${listener.busyPorts[listener.busyPorts.length - 1]} are`;
+  return `Redirect ${ports} busy${holder ? ` (${first} held by ${holder})` : ""}, so jim ` +
+    `listens on ${listener.port}: the identity provider must list ${listener.redirectUri} as a ` +
+    `redirect URI, or it refuses the sign-in.`;
+}
+
+/** How to finish when the browser is on another computer: paste back, forward, device code. */
+function printRecipe(
+  listener: LoopbackListener,
+  options: BrowserFlowOptions,
+  pasting: boolean,
+): void {
+  const forward = forwardingCommand(options.remote ?? null, listener.port);
+  if (pasting) {
+    options.notify(
+      `The browser ends on a ${listener.redirectUri}?... page that does not load: paste that ` +
+        `page's address here to finish signing in.`,
+    );
+    options.notify(
+      `Or forward port ${listener.port} first, so that page loads and signs you in: ${forward}`,
+    );
+  } else {
+    options.notify(
+      `The sign-in returns to ${listener.redirectUri}; from another computer, forward port ` +
+        `${listener.port} first: ${forward}`,
+    );
+  }
+  if (options.deviceCodeCommand) {
+    options.notify(`Or sign in with a code instead: ${options.deviceCodeCommand}`);
+  }
+}
+
+/** Hands pasted callback addresses to the listener until one is taken or the flow ends. */
+function readPastes(
+  input: ReadableStream<Uint8Array>,
+  listener: LoopbackListener,
+  options: BrowserFlowOptions,
+  signal: AbortSignal,
+): void {
+  const still = "the sign-in is still waiting";
+  (async () => {
+    for await (const line of boundedLines(input, signal)) {
+      if (line === null) {
+        options.notify(
+          `That line is longer than ${MAX_PASTE_LINE} characters; paste only the address; ${still}.`,
+        );
+        continue;
+      }
+      const parsed = parsePastedCallback(line);
+      if (parsed.kind === "empty") continue;
+      if (parsed.kind === "not_callback") {
+        options.notify(
+          `That is not a sign-in address (${listener.redirectUri}?code=...&state=...); ${still}.`,
+        );
+        continue;
+      }
+      const outcome = listener.submit(parsed.params);
+      if (outcome.ok) return;
+      if (outcome.reason === "already_received") return;
+      options.notify(
+        `That address belongs to another sign-in (its state does not match); ${still}.`,
+      );
+    }
+  })().catch((error) => {
+    if (!signal.aborted) {
+      options.notify(`Stopped reading pasted addresses (${errorReason(error)}).`);
+    }
+  });
 }
 
 /** The authorization request URL (RFC 6749 4.1.1, RFC 7636 4.3, OIDC Core 3.1.2.1). */

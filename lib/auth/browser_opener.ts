@@ -1,7 +1,8 @@
 // Opens the sign-in URL in the user's browser: $BROWSER when set (a colon-separated list of
 // commands, each may carry arguments and a %s for the URL), else the platform's opener. The URL
-// is passed as an argument and never through a shell. It holds no secret (the PKCE verifier
-// never leaves jim). A browser that keeps running is left running: the flow never waits for it.
+// is passed as an argument and never through a shell. Every local user can read that argument,
+// so the sign-in hands this module a file:// page, never the authorization URL with its state
+// (browser_handoff.ts). A browser that keeps running is left running: the flow never waits for it.
 
 import { BASE_VARS, childEnv, SESSION_VARS, TEST_FIXTURE_VARS } from "../child_env.ts";
 

@@ -12,6 +12,7 @@ import {
 } from "./oidc_client.ts";
 import { printable } from "./safe_text.ts";
 import { type TokenSet, tokenSetFromResponse } from "./token_set.ts";
+import { clockTimeUtc, duration, type OnInterrupt, untilInterrupted } from "./waiting.ts";
 
 export interface DeviceFlowOptions {
   /** Overall limit; default 300. The device code's own lifetime may end it sooner. */
@@ -21,6 +22,8 @@ export interface DeviceFlowOptions {
   /** Epoch ms; default Date.now. */
   readonly clock?: () => number;
   readonly transport?: OidcTransport;
+  /** Ctrl-C: ends the wait with JimError "interrupted". */
+  readonly onInterrupt?: OnInterrupt;
 }
 
 /** RFC 8628 section 3.2: the interval when the provider names none. */
@@ -31,7 +34,16 @@ export const SLOW_DOWN_SECONDS = 5;
 const EXPIRED_MESSAGE =
   "the device code expired before sign-in completed; run jim connect again to get a new code";
 
-export async function signInWithDeviceCode(
+export function signInWithDeviceCode(
+  ctx: OidcContext,
+  options: DeviceFlowOptions,
+): Promise<TokenSet> {
+  const work = deviceCodeSignIn(ctx, options);
+  work.catch(() => {}); // after Ctrl-C nobody awaits it
+  return untilInterrupted(work, options.onInterrupt);
+}
+
+async function deviceCodeSignIn(
   ctx: OidcContext,
   options: DeviceFlowOptions,
 ): Promise<TokenSet> {
@@ -73,6 +85,13 @@ export async function signInWithDeviceCode(
 
   const codeDeadline = started + authorization.expires_in * 1000;
   const ourDeadline = started + timeoutSeconds * 1000;
+  options.notify(
+    `The code expires in ${duration(authorization.expires_in)} (at ${
+      clockTimeUtc(codeDeadline)
+    }). Waiting up to ${
+      duration(Math.min(timeoutSeconds, authorization.expires_in))
+    } for you to enter it; Ctrl-C to cancel.`,
+  );
   let interval = validInterval(authorization.interval);
 
   for (;;) {

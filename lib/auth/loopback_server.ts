@@ -4,6 +4,9 @@
 // "localhost" to either). Only a callback carrying the expected state is handed to the flow;
 // anything else gets an error page and the wait goes on. The page shown for the real callback
 // waits for the flow's verdict, so the browser says "signed in" only once tokens are in hand.
+// It also serves one-time start addresses (/start/<id>) that forward the browser to the
+// provider, so the authorization URL need not be on a browser's command line (see
+// browser_handoff.ts), and takes a callback address pasted on the terminal (submit).
 
 import { JimError, usageError } from "../errors.ts";
 
@@ -43,11 +46,25 @@ export interface CallbackHit {
   finish(outcome: CallbackOutcome): void;
 }
 
+/** What became of an address handed in through submit (pasted on the terminal). */
+export type SubmitOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: "state_mismatch" | "already_received" };
+
 export interface LoopbackListener {
   readonly redirectUri: string;
   readonly port: number;
+  /** Ports of the default range skipped because another program listened there. */
+  readonly busyPorts: readonly number[];
   /** Resolves with the first callback that carries the expected state. */
   readonly callback: Promise<CallbackHit>;
+  /**
+   * A one-time address on this listener that forwards to `target` (the authorization URL);
+   * `visited` runs at the first visit. A second visit gets an error page, not the target.
+   */
+  startUrl(target: string, visited?: () => void): string;
+  /** A callback's query that reached jim another way (pasted), under the same checks. */
+  submit(params: URLSearchParams): SubmitOutcome;
   /** Stops listening on every address; a browser still waiting gets a final page first. */
   close(): Promise<void>;
 }
@@ -73,16 +90,30 @@ function listen(options: LoopbackOptions): LoopbackListener {
   const callback = new Promise<CallbackHit>((resolve) => deliver = resolve);
   const pendingPages = new Set<(outcome: CallbackOutcome) => void>();
 
+  const starts = new Map<string, { target: string; visited?: () => void; used: boolean }>();
+
+  /** The checks every callback passes, whichever way it reached jim. */
+  const check = (params: URLSearchParams): SubmitOutcome => {
+    const states = params.getAll("state");
+    if (states.length !== 1 || states[0] !== options.expectedState) {
+      return { ok: false, reason: "state_mismatch" };
+    }
+    if (accepted) return { ok: false, reason: "already_received" };
+    accepted = true;
+    return { ok: true };
+  };
+
   const handler = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
+    if (url.pathname.startsWith("/start/")) return start(url.pathname.slice("/start/".length));
     if (url.pathname !== "/callback/" && url.pathname !== "/callback") {
       return page(404, "Not found", "This address is not part of the jim sign-in.");
     }
     if (request.method !== "GET" && request.method !== "HEAD") {
       return page(405, "Method not allowed", "The sign-in callback accepts GET only.");
     }
-    const states = url.searchParams.getAll("state");
-    if (states.length !== 1 || states[0] !== options.expectedState) {
+    const verdict = check(url.searchParams);
+    if (!verdict.ok && verdict.reason === "state_mismatch") {
       return page(
         400,
         "Sign-in response not recognised",
@@ -90,10 +121,9 @@ function listen(options: LoopbackOptions): LoopbackListener {
           "Return to the terminal; the sign-in is still waiting.",
       );
     }
-    if (accepted) {
+    if (!verdict.ok) {
       return page(409, "Already received", "jim already received this sign-in response.");
     }
-    accepted = true;
     const outcome = await new Promise<CallbackOutcome>((resolve) => {
       pendingPages.add(resolve);
       deliver({
@@ -109,13 +139,47 @@ function listen(options: LoopbackOptions): LoopbackListener {
       : page(400, "Sign-in failed", `${outcome.message}. Return to the terminal for details.`);
   };
 
-  const servers = bind(fixed, host, handler);
+  const start = (id: string): Response => {
+    const entry = starts.get(id);
+    if (!entry) return page(404, "Not found", "This address is not part of the jim sign-in.");
+    if (entry.used) {
+      return page(
+        410,
+        "Sign-in link already used",
+        "This sign-in link was already opened once. Return to the terminal and use the address " +
+          "printed there.",
+      );
+    }
+    entry.used = true;
+    entry.visited?.();
+    return new Response(null, {
+      status: 302,
+      headers: { location: entry.target, ...PAGE_HEADERS },
+    });
+  };
+
+  const busyPorts: number[] = [];
+  const servers = bind(fixed, host, handler, busyPorts);
   const port = servers[0].addr.port;
   let closing: Promise<void> | undefined;
   return {
     redirectUri: `http://${host}:${port}/callback/`,
     port,
+    busyPorts,
     callback,
+    startUrl(target, visited) {
+      const id = randomId();
+      starts.set(id, { target, visited, used: false });
+      return `http://${host}:${port}/start/${id}`;
+    },
+    submit(params) {
+      const verdict = check(params);
+      if (verdict.ok) {
+        // Nobody waits on a page for a pasted address: the terminal hears the verdict.
+        deliver({ params: new URLSearchParams(params), finish: () => {} });
+      }
+      return verdict;
+    },
     close() {
       for (const resolve of [...pendingPages]) {
         resolve({ ok: false, message: "The sign-in was ended by jim" });
@@ -128,12 +192,16 @@ function listen(options: LoopbackOptions): LoopbackListener {
 
 type Handler = (request: Request) => Promise<Response>;
 
-function bind(fixed: number | undefined, host: RedirectHost, handler: Handler): Deno.HttpServer<
-  Deno.NetAddr
->[] {
+function bind(
+  fixed: number | undefined,
+  host: RedirectHost,
+  handler: Handler,
+  busy: number[],
+): Deno.HttpServer<Deno.NetAddr>[] {
   const candidates = fixed !== undefined ? [fixed] : DEFAULT_REDIRECT_PORTS;
   for (const port of candidates) {
     const v4 = tryServe("127.0.0.1", port, handler);
+    if (v4 === "busy") busy.push(port);
     if (v4 === "busy" || v4 === "unavailable") continue; // "unavailable" is for ::1 only
     if (host === "127.0.0.1") return [v4];
     const v6 = tryServe("::1", port, handler);
@@ -141,6 +209,7 @@ function bind(fixed: number | undefined, host: RedirectHost, handler: Handler): 
       // Another program holds ::1 on this port: a browser resolving localhost there would
       // deliver the code to it, so this port is not ours.
       v4.shutdown();
+      busy.push(port);
       continue;
     }
     return v6 === "unavailable" ? [v4] : [v4, v6];
@@ -192,12 +261,22 @@ function page(status: number, title: string, text: string): Response {
     status,
     headers: {
       "content-type": "text/html; charset=utf-8",
-      "cache-control": "no-store",
-      "referrer-policy": "no-referrer",
+      ...PAGE_HEADERS,
       "x-content-type-options": "nosniff",
       "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'",
     },
   });
+}
+
+// The start redirect carries the state to the provider: no cache keeps it, no referrer leaks it.
+const PAGE_HEADERS = { "cache-control": "no-store", "referrer-policy": "no-referrer" };
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(
+    /=+$/,
+    "",
+  );
 }
 
 export function escapeHtml(text: string): string {

@@ -119,6 +119,14 @@ export const COMMANDS: CommandDef[] = [
         description: "print the sign-in URL instead of opening a browser",
       },
       {
+        name: "paste",
+        interactiveOnly: true,
+        type: "boolean",
+        cmdlet: "Paste",
+        description:
+          "read a pasted callback address from standard input even when it is not a terminal",
+      },
+      {
         name: "redirect-port",
         interactiveOnly: true,
         type: "string",

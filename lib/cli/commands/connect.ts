@@ -28,6 +28,8 @@ export interface ConnectOptions {
   timeoutSeconds: number;
   deviceCode: boolean;
   noBrowser: boolean;
+  /** Read pasted callback addresses from stdin even when it is not a terminal. */
+  paste: boolean;
   redirectPort?: number;
   redirectHost: RedirectHostName;
   json: boolean;
@@ -76,10 +78,10 @@ export function parseConnect(
       }
     }
   }
-  if (v["device-code"] && v["no-browser"]) {
-    throw usageError(
-      `${flag("device-code")} and ${flag("no-browser")} cannot be combined`,
-    );
+  for (const other of ["no-browser", "paste"]) {
+    if (v["device-code"] && v[other]) {
+      throw usageError(`${flag("device-code")} and ${flag(other)} cannot be combined`);
+    }
   }
 
   return {
@@ -90,6 +92,7 @@ export function parseConnect(
     timeoutSeconds: parseTimeout(v.timeout, flag("timeout")),
     deviceCode: v["device-code"] === true,
     noBrowser: v["no-browser"] === true,
+    paste: v.paste === true,
     redirectPort: parsePort(v["redirect-port"], flag("redirect-port")),
     redirectHost: parseRedirectHost(v["redirect-host"], flag("redirect-host")),
     json: v.json === true,

@@ -10,7 +10,7 @@ import { adoptSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
 import { asBatchResult, asStatus, type SessionStatus } from "../../session/protocol.ts";
 import { withInstanceLock } from "../../session/instance_lock.ts";
-import { currentUid, parentDir } from "../../session/socket_path.ts";
+import { currentUid, ensurePrivateDir, parentDir } from "../../session/socket_path.ts";
 import { httpTimeoutMs } from "../../settings.ts";
 import { fetchAuthConfig } from "../../auth/auth_config.ts";
 import { discoverOidc, type OidcContext, type OidcTransport } from "../../auth/oidc_client.ts";
@@ -233,6 +233,7 @@ async function interactiveSignIn(
       timeoutSeconds: options.timeoutSeconds,
       notify,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      onInterrupt: onCtrlC,
     });
   }
   const { signInWithBrowser } = await lazyImport<typeof import("../../auth/browser_flow.ts")>(
@@ -242,14 +243,53 @@ async function interactiveSignIn(
   const { openBrowser, runDetached } = await lazyImport<
     typeof import("../../auth/browser_opener.ts")
   >(import.meta.url, "../../auth/browser_opener.ts");
+  const { remoteSessionWithoutDisplay } = await lazyImport<
+    typeof import("../../auth/remote_session.ts")
+  >(import.meta.url, "../../auth/remote_session.ts");
+  const { describePortHolder } = await lazyImport<typeof import("../../auth/port_holder.ts")>(
+    import.meta.url,
+    "../../auth/port_holder.ts",
+  );
+  // The forwarding page lives beside the agent's socket: a directory already checked to be the
+  // user's own and 0700.
+  const handoffDir = parentDir(deps.agent.socketPath);
+  await ensurePrivateDir(handoffDir, currentUid());
+  const cmdlet = options.style === "cmdlet";
+  const userBrowser = (deps.env.get("BROWSER") ?? "").trim() !== "";
   return signInWithBrowser(ctx, {
     transport,
     timeoutSeconds: options.timeoutSeconds,
     redirectPort: options.redirectPort,
     redirectHost: options.redirectHost,
     noBrowser: options.noBrowser,
+    remote: remoteSessionWithoutDisplay(deps.env, deps.platform, hostName()),
+    userBrowser,
+    handoffDir,
+    // A script's piped stdin is its own business: read it only when a person sits at it, or
+    // when --paste says the pipe carries the address.
+    pasteInput: options.paste || Deno.stdin.isTerminal() ? Deno.stdin.readable : undefined,
+    deviceCodeCommand: typeof ctx.as.device_authorization_endpoint === "string"
+      ? cmdlet
+        ? `Connect-JIM -Url ${options.instance.base} -DeviceCode`
+        : `jim connect ${options.instance.base} --device-code`
+      : undefined,
+    describeBusyPort: (port) => describePortHolder(port, deps.platform),
+    onInterrupt: onCtrlC,
     openBrowser: (url) =>
       openBrowser(url, { env: deps.env, platform: deps.platform, run: runDetached }),
     notify,
   });
+}
+
+function onCtrlC(cancel: () => void): () => void {
+  Deno.addSignalListener("SIGINT", cancel);
+  return () => Deno.removeSignalListener("SIGINT", cancel);
+}
+
+function hostName(): string | undefined {
+  try {
+    return Deno.hostname();
+  } catch {
+    return undefined;
+  }
 }
