@@ -61,11 +61,18 @@ interface Stage extends Shared {
   storedToken(): Promise<string | null>;
 }
 
-async function withGlewlwyd(fn: (stage: Stage) => Promise<void>): Promise<void> {
+async function withGlewlwyd(
+  fn: (stage: Stage) => Promise<void>,
+  options: { authority?: (issuer: string) => string } = {},
+): Promise<void> {
   const base = await start();
   const { gw } = base;
   const server = await startJimServer({
-    authConfig: { authority: gw.issuer, clientId: gw.clientId, scopes: [gw.apiScope] },
+    authConfig: {
+      authority: options.authority?.(gw.issuer) ?? gw.issuer,
+      clientId: gw.clientId,
+      scopes: [gw.apiScope],
+    },
     // Measured: without a `resource` parameter Glewlwyd's access token carries the granted
     // scopes, space-separated, as its `aud`.
     oidc: {
@@ -287,6 +294,23 @@ glewlwydTest(
       assert.equal(status.stdout.trim(), "false");
       assert.equal(status.code, 1);
     }),
+);
+
+glewlwydTest(
+  "Glewlwyd: JIM's authority written with a trailing slash signs in and reconnects",
+  () =>
+    withGlewlwyd(async (s) => {
+      const { values } = await s.connect();
+      assert.equal(values.Authorised, "True");
+      await s.stopAgent();
+      const before = s.gw.accessTokensIssued(USER.username);
+      const again = await s.connect();
+      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(s.gw.accessTokensIssued(USER.username) - before, 1, "one refresh grant");
+      const who = await s.jim(["whoami", "--json"]);
+      assert.equal(who.code, 0, who.stderr);
+      assert.equal(JSON.parse(who.stdout).Sub, s.sub);
+    }, { authority: (issuer) => `${issuer}/` }),
 );
 
 glewlwydTest("Glewlwyd: stop the shared provider and keyring", async () => {
