@@ -1,8 +1,8 @@
 // jim against a second real identity provider: Glewlwyd 2.7 (Debian's package), configured as an
 // administrator would configure JIM's public client (fixtures/glewlwyd.ts), behind the JIM
-// simulator. One Glewlwyd and one gnome-keyring are shared by every test in this file; each test
-// has its own simulator (its own instance URL, so nothing stored leaks between tests) and its own
-// jim environment. Sign-in goes through a scripted browser making the login page's calls.
+// simulator. One Glewlwyd is shared by every test in this file (started by the first, stopped by
+// the last, killed at exit if a filter skipped that); each test has its own simulator, gnome-keyring
+// and jim environment. Sign-in goes through a scripted browser making the login page's calls.
 
 import assert from "node:assert/strict";
 import { type Glewlwyd, glewlwydUnavailable, startGlewlwyd } from "../fixtures/glewlwyd.ts";
@@ -31,9 +31,6 @@ const ACCESS_TOKEN_SECONDS = 8;
 interface Shared {
   gw: Glewlwyd;
   sub: string;
-  keyring: KeyringSession;
-  passwordFile: string;
-  dir: string;
 }
 
 let shared: Promise<Shared> | undefined;
@@ -41,16 +38,12 @@ let shared: Promise<Shared> | undefined;
 function start(): Promise<Shared> {
   return shared ??= (async () => {
     const gw = await startGlewlwyd({ accessTokenSeconds: ACCESS_TOKEN_SECONDS });
-    const sub = await gw.addUser(USER);
-    const keyring = await startKeyringSession();
-    const dir = await Deno.makeTempDir({ prefix: "jim-glewlwyd-test-" });
-    const passwordFile = `${dir}/password`;
-    await Deno.writeTextFile(passwordFile, USER.password, { mode: 0o600 });
-    return { gw, sub, keyring, passwordFile, dir };
+    return { gw, sub: await gw.addUser(USER) };
   })();
 }
 
 interface Stage extends Shared {
+  keyring: KeyringSession;
   server: JimServer;
   env: JimEnv;
   jim(args: string[], options?: RunOptions): Promise<JimResult>;
@@ -82,21 +75,24 @@ async function withGlewlwyd(
     },
     users: [{ sub: base.sub, name: USER.name, email: USER.email, authorised: true }],
   });
+  const keyring = await startKeyringSession();
   const env = await JimEnv.create({
-    ...base.keyring.env,
+    ...keyring.env,
     JIM_KEYRING: "auto",
     BROWSER: `${ROOT_DIR}/fixtures/glewlwyd-browser`,
     JIM_TEST_DENO: Deno.execPath(),
     JIM_TEST_LOGIN: USER.username,
-    JIM_TEST_PASSWORD_FILE: base.passwordFile,
   });
   env.vars.JIM_TEST_BROWSER_LOG = `${env.dir}/browser.log`;
+  env.vars.JIM_TEST_PASSWORD_FILE = `${env.dir}/password`;
+  await Deno.writeTextFile(env.vars.JIM_TEST_PASSWORD_FILE, USER.password, { mode: 0o600 });
   // The keyring session's runtime dir holds its bus; the agent's socket goes in the env's own.
   env.vars.XDG_RUNTIME_DIR = `${env.dir}/run`;
   const jim = (args: string[], options?: RunOptions) => env.run(args, options);
   const key = server.url.toLowerCase();
   const stage: Stage = {
     ...base,
+    keyring,
     server,
     env,
     jim,
@@ -119,7 +115,7 @@ async function withGlewlwyd(
       );
     },
     async storedToken() {
-      const out = await secretTool(base.keyring.env, ["lookup", "service", "JIM", "url", key]);
+      const out = await secretTool(keyring.env, ["lookup", "service", "JIM", "url", key]);
       return out.code === 0 && out.stdout !== "" ? out.stdout.replace(/\n$/, "") : null;
     },
   };
@@ -128,6 +124,7 @@ async function withGlewlwyd(
   } finally {
     await stage.stopAgent().catch(() => {});
     await server.close();
+    await keyring.close();
     await Deno.remove(env.dir, { recursive: true }).catch(() => {});
   }
 }
@@ -322,10 +319,6 @@ glewlwydTest(
     }, { authority: (issuer) => `${issuer}/` }),
 );
 
-glewlwydTest("Glewlwyd: stop the shared provider and keyring", async () => {
-  if (!shared) return;
-  const { gw, keyring, dir } = await shared;
-  await gw.close();
-  await keyring.close();
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
+glewlwydTest("Glewlwyd: stop the shared provider", async () => {
+  if (shared) await (await shared).gw.close();
 });
