@@ -33,7 +33,7 @@ Deno.test("tcp transport: connect, commands and disconnect work; the port file i
 
       const who = await jim(["whoami", "--json"]);
       assertClean(who);
-      assert.equal(JSON.parse(who.stdout).name, "ci-key");
+      assert.equal(JSON.parse(who.stdout).Name, "ci-key");
       const bye = await jim(["disconnect"]);
       assert.equal(bye.code, 0);
       await assert.rejects(

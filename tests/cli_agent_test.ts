@@ -40,7 +40,7 @@ Deno.test("malformed and oversized messages get an error response and the agent 
     const after = await jim(["whoami", "--json"]);
     assertClean(after);
     assert.equal(after.code, 0, after.stderr);
-    assert.equal(JSON.parse(after.stdout).name, "ci-key");
+    assert.equal(JSON.parse(after.stdout).Name, "ci-key");
   });
 });
 
@@ -135,7 +135,7 @@ Deno.test("stateless mode: JIM_URL and JIM_API_KEY work with no agent and win ov
       };
       const alone = await jim(["whoami", "--json"], { env: vars });
       assertClean(alone, ["jim_ak_statelessstatelessstateless0000"]);
-      assert.equal(JSON.parse(alone.stdout).name, "stateless-key");
+      assert.equal(JSON.parse(alone.stdout).Name, "stateless-key");
 
       await connect();
       const wins = await jim(["test-connection"], { env: vars });

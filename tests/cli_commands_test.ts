@@ -116,7 +116,7 @@ Deno.test("whoami prints the identity as a list", async () => {
     assert.equal(result.code, 0);
     const values = Object.fromEntries(parseList(result.stdout));
     assert.equal(values.Name, "ci-key");
-    assert.equal(values.Authorised, "True");
+    assert.equal(values.AuthMethod, "api_key");
   });
 });
 

@@ -43,7 +43,7 @@ Deno.test("connect --api-key-stdin prints the Connect-JIM object in order and ke
     const later = await jim(["whoami", "--json"]);
     assertClean(later);
     assert.equal(later.code, 0);
-    assert.equal(JSON.parse(later.stdout).name, "ci-key");
+    assert.equal(JSON.parse(later.stdout).Name, "ci-key");
   });
 });
 
@@ -81,7 +81,7 @@ Deno.test("Connect-JIM takes Url at position 0 and ApiKey at position 1, case-in
     assert.equal(byPosition.code, 0, byPosition.stderr);
     const who = await jim(["whoami", "--json"]);
     assert.equal(
-      JSON.parse(who.stdout).name,
+      JSON.parse(who.stdout).Name,
       "other-key",
       "the second connect replaced the session",
     );

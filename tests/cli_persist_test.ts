@@ -157,7 +157,7 @@ Deno.test({
       const rotated = await s.lookup();
       assert.ok(rotated && rotated !== stored, "the rotated token replaced the spent one");
       const who = await s.jim(["whoami", "--json"]);
-      assert.equal(JSON.parse(who.stdout).sub, LOGIN);
+      assert.equal(JSON.parse(who.stdout).Sub, LOGIN);
       assert.equal((await s.idp.stats()).refreshFailures, 0);
     }),
 });

@@ -60,7 +60,7 @@ async function connectAndWhoami(rig: Rig, vars: Record<string, string>): Promise
   const who = await rig.env.run(["whoami", "--json"]);
   assertClean(who);
   assert.equal(who.code, 0, who.stderr);
-  assert.equal(JSON.parse(who.stdout).name, "proxy-key");
+  assert.equal(JSON.parse(who.stdout).Name, "proxy-key");
 }
 
 Deno.test({

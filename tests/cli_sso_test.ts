@@ -28,7 +28,7 @@ Deno.test("SSO sign-in through the browser: OAuth session with expiry, kept by t
 
     const who = await jim(["whoami", "--json"]);
     assertClean(who);
-    assert.equal(JSON.parse(who.stdout).sub, LOGIN);
+    assert.equal(JSON.parse(who.stdout).Sub, LOGIN);
     const bearer = server.requests.filter((r) => r.headers.authorization?.startsWith("Bearer "));
     assert.ok(bearer.length >= 2, "connect's check and whoami both sent the bearer token");
 

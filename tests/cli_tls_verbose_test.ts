@@ -48,7 +48,7 @@ Deno.test({
       // The agent keeps the CA with the session: later commands need no flag.
       const who = await env.run(["whoami", "--json"]);
       assertClean(who);
-      assert.equal(JSON.parse(who.stdout).name, "tls-key");
+      assert.equal(JSON.parse(who.stdout).Name, "tls-key");
       await env.run(["disconnect"]);
 
       const viaEnv = await env.run(["connect", url, "--api-key-stdin"], {

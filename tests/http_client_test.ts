@@ -523,7 +523,7 @@ Deno.test("400 shows the message and the flattened validationErrors", async () =
       const error = await rejectsWith(
         makeClient(origin).client.request({ method: "POST", path: "/api/v1/x", body: {} }),
         "http",
-        "400 Bad Request: One or more validation errors occurred.: " +
+        "400 Bad Request: One or more validation errors occurred. " +
           "name: The Name field is required.; " +
           "pageSize: Page size must be between 1 and 100., Must be a number.",
       );

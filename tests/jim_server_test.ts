@@ -124,14 +124,55 @@ Deno.test("auth/config: 503 sso_not_configured until set, then the PKCE settings
   );
 });
 
-Deno.test("userinfo for an API key names the key and is authorised", async () => {
+Deno.test("userinfo for an API key names the key and, as the real server, has no JIM identity", async () => {
   await withServer({}, async (server) => {
     const info = await call(server, "/api/v1/userinfo");
     assert.equal(info.status, 200);
     assert.equal(info.body.authenticated, true);
-    assert.equal(info.body.authorised, true);
+    assert.equal(info.body.authorised, false);
+    assert.equal(info.body.isAdministrator, false);
+    assert.deepEqual(info.body.roles, []);
+    assert.equal(info.body.metaverseObjectId, null);
     assert.equal(info.body.authMethod, "api_key");
     assert.equal(info.body.name, "Test key");
+    assert.match(
+      String(info.body.message),
+      /^You are authenticated but do not have a JIM identity/,
+    );
+    // The key's roles still decide what it may call.
+    assert.equal((await call(server, SYSTEMS)).status, 200);
+  });
+});
+
+Deno.test("connected systems need the Administrator role: a bare 403 for a key without it", async () => {
+  const reader = "jim_ak_reader000000000000000000000000000000";
+  await withServer({
+    apiKeys: [{ key: KEY, name: "Test key" }, { key: reader, name: "Reader", roles: ["Reader"] }],
+  }, async (server) => {
+    const forbidden = await fetch(`${server.url}${SYSTEMS}`, { headers: { "x-api-key": reader } });
+    assert.equal(forbidden.status, 403);
+    assert.equal(await forbidden.text(), "");
+    const one = await call(server, `${SYSTEMS}/1`, { key: reader });
+    assert.equal(one.status, 403);
+    assert.equal((await call(server, "/api/v1/userinfo", { key: reader })).status, 200);
+    assert.equal((await call(server, SYSTEMS)).status, 200);
+  });
+});
+
+Deno.test("a failed authentication is a 401 without WWW-Authenticate", async () => {
+  await withServer({}, async (server) => {
+    for (const key of [null, "jim_ak_unknown000000000000000000000000000000"]) {
+      const response = await call(server, "/api/v1/userinfo", { key });
+      assert.equal(response.status, 401);
+      assert.equal(response.headers.get("www-authenticate"), null);
+      assert.deepEqual(response.body, {
+        error: "Unauthorized",
+        message: "Authentication required",
+      });
+    }
+    const bearer = await call(server, "/api/v1/userinfo", { key: null, bearer: "not-a-jwt" });
+    assert.equal(bearer.status, 401);
+    assert.equal(bearer.headers.get("www-authenticate"), null);
   });
 });
 
@@ -238,24 +279,57 @@ Deno.test("connected systems: paged envelope with stable ids and names", async (
   });
 });
 
-Deno.test("connected systems: page and pageSize limits give 400, validationErrors", async () => {
+Deno.test("connected systems: page and pageSize are clamped as the real server clamps them", async () => {
   await withServer({}, async (server) => {
-    const cases: [string, string][] = [
-      ["pageSize=101", "pageSize"],
-      ["pageSize=0", "pageSize"],
-      ["page=0", "page"],
-      ["page=-1", "page"],
-      ["page=abc", "page"],
-      ["page=1001", "page"],
+    const cases: [string, number, number][] = [
+      ["pageSize=101", 1, 100],
+      ["pageSize=100000", 1, 100],
+      ["pageSize=0", 1, 25],
+      ["pageSize=-5", 1, 25],
+      ["page=0", 1, 25],
+      ["page=-1", 1, 25],
+      // 1,000,000 rows skipped is the deepest the real server goes.
+      ["page=10001&pageSize=100", 10001, 100],
+      ["page=40001&pageSize=25", 40001, 25],
     ];
-    for (const [query, field] of cases) {
+    for (const [query, page, pageSize] of cases) {
       const response = await call(server, `${SYSTEMS}?${query}`);
-      assert.equal(response.status, 400, query);
-      assert.equal(typeof response.body.message, "string");
-      const errors = response.body.validationErrors as Record<string, string[]>;
-      assert.ok(Array.isArray(errors[field]) && errors[field].length > 0, query);
+      assert.equal(response.status, 200, query);
+      assert.equal(response.body.page, page, query);
+      assert.equal(response.body.pageSize, pageSize, query);
     }
-    assert.equal((await call(server, `${SYSTEMS}?pageSize=100`)).status, 200);
+    const clamped = await call(server, `${SYSTEMS}?pageSize=500`);
+    assert.equal((clamped.body.items as unknown[]).length, 100);
+  });
+});
+
+Deno.test("connected systems: bad values and over-deep pages give ValidationProblemDetails", async () => {
+  await withServer({}, async (server) => {
+    const cases: [string, string, RegExp][] = [
+      ["page=abc", "Page", /^The value 'abc' is not valid for Page\.$/],
+      ["pageSize=ten", "PageSize", /^The value 'ten' is not valid for PageSize\.$/],
+      ["page=99999999999", "Page", /is not valid for Page/],
+      ["page=", "Page", /^The value '' is invalid\.$/],
+      [
+        "page=10002&pageSize=100",
+        "Page",
+        /^Page 10,002 is beyond the maximum retrieval depth of 1,000,000 rows \(the deepest page at a page size of 100 is 10,001\)/,
+      ],
+      ["page=1000000", "Page", /deepest page at a page size of 25 is 40,001/],
+      [`filter=${"x".repeat(501)}`, "Filter", /must not exceed 500 characters/],
+    ];
+    for (const [query, field, message] of cases) {
+      const response = await fetch(`${server.url}${SYSTEMS}?${query}`, {
+        headers: { "x-api-key": KEY },
+      });
+      assert.equal(response.status, 400, query);
+      assert.match(response.headers.get("content-type") ?? "", /^application\/problem\+json/);
+      const body = await response.json();
+      assert.equal(body.title, "One or more validation errors occurred.", query);
+      assert.equal(body.status, 400);
+      assert.deepEqual(Object.keys(body.errors), [field], query);
+      assert.match(body.errors[field][0], message, query);
+    }
   });
 });
 
@@ -495,13 +569,11 @@ Deno.test("Bearer JWTs: checked for issuer, audience, expiry, signature, revocat
       for (const [label, token] of rejected) {
         const response = await call(server, "/api/v1/userinfo", { key: null, bearer: token });
         assert.equal(response.status, 401, label);
-        assert.match(response.headers.get("www-authenticate") ?? "", /error="invalid_token"/);
       }
 
       server.revokeBearerTokens();
       const revoked = await call(server, "/api/v1/userinfo", { key: null, bearer: good });
       assert.equal(revoked.status, 401);
-      assert.match(revoked.headers.get("www-authenticate") ?? "", /invalid_token/);
       const older = await idp.sign({ sub: "alice", iat: now - 5 });
       assert.equal((await call(server, SYSTEMS, { key: null, bearer: older })).status, 401);
       const fresh = await idp.sign({ sub: "alice" });
@@ -527,7 +599,6 @@ Deno.test("Bearer JWTs: unknown or unprovisioned users are not authorised", asyn
       assert.equal(typeof info.body.message, "string");
       const forbidden = await call(server, SYSTEMS, { key: null, bearer: token });
       assert.equal(forbidden.status, 403);
-      assert.equal(typeof forbidden.body.message, "string");
 
       server.setUserAuthorised("bob", true);
       assert.equal((await call(server, SYSTEMS, { key: null, bearer: token })).status, 200);

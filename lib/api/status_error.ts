@@ -1,6 +1,7 @@
 // The JimError for an HTTP error status, with the server's own words: JIM's error body carries
 // `message` and sometimes `validationErrors` (field -> messages); ASP.NET problem details carry
-// `title`/`detail` and `errors`. Server text is made printable, one line, and bounded.
+// `title`/`detail` and, for ValidationProblemDetails, `errors`. Server text is made printable, one
+// line, and bounded.
 
 import { oneLineText as printable } from "../text.ts";
 import { JimError } from "../errors.ts";
@@ -98,8 +99,11 @@ export function serverErrorDetail(body: unknown, contentType: string | null): st
   const validation = flattenValidationErrors(
     record.validationErrors ?? record.ValidationErrors ?? record.errors,
   );
-  const parts = [printable(message, 300), validation].filter((p) => p !== "");
-  return parts.join(": ");
+  const text = printable(message, 300);
+  if (text === "" || validation === "") return text || validation;
+  // ASP.NET's title is a sentence ("One or more validation errors occurred."): the field
+  // messages follow it as the next sentence; a bare phrase takes a colon.
+  return /[.!?]$/.test(text) ? `${text} ${validation}` : `${text}: ${validation}`;
 }
 
 /** { name: ["is required"], age: ["too low", "not a number"] } -> "name: is required; age: too low, not a number" */

@@ -192,6 +192,8 @@ async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<C
     authMethod: "ApiKey",
     apiKey: key,
     serverVersion: verified.serverVersion,
+    // As Connect-JIM: a key is authorised by the roles it was created with; userinfo's
+    // `authorised` is about a Metaverse Object, which no key has (Connect-JIM.ps1).
     authorised: true,
     identity: verified.identity,
     caCertPem: await deps.caCertPem(),
