@@ -20,7 +20,18 @@ export async function adoptSession(deps: Deps, record: SessionRecord): Promise<S
 }
 
 async function ensureAgent(deps: Deps): Promise<void> {
-  const hello = await deps.agent.hello();
+  let hello;
+  try {
+    hello = await deps.agent.hello();
+  } catch (error) {
+    // An agent of an older jim (still running across an upgrade) refuses this protocol's hello
+    // and names the protocol it speaks: stop it in that one, then start ours.
+    const older = olderProtocol(error);
+    if (older === null) throw error;
+    await deps.agent.shutdownOlder(older).catch(() => {});
+    await waitUntilGone(deps);
+    hello = null;
+  }
   // An agent of another jim version is replaced even when it speaks this protocol: it would
   // keep serving with that version's code until its idle timeout.
   if (hello && hello.protocol === PROTOCOL_VERSION && hello.version === VERSION) return;
@@ -38,9 +49,19 @@ async function ensureAgent(deps: Deps): Promise<void> {
   }
 }
 
+/** The protocol an older agent says it speaks when it refuses ours, else null. */
+function olderProtocol(error: unknown): number | null {
+  if (!(error instanceof JimError) || error.code !== "protocol") return null;
+  const match = error.message.match(/unsupported protocol version \d+; this agent speaks (\d+)$/);
+  const version = match ? Number(match[1]) : NaN;
+  return Number.isInteger(version) && version > 0 && version < PROTOCOL_VERSION ? version : null;
+}
+
 async function waitUntilGone(deps: Deps): Promise<void> {
   for (let i = 0; i < 50; i++) {
-    if (!(await deps.agent.hello().catch(() => null))) return;
+    // Gone means nothing answers at all: an old agent that refuses our hello is still there.
+    const answer = await deps.agent.hello().then((hello) => hello !== null, () => true);
+    if (!answer) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new JimError("agent", "the old session agent did not stop");

@@ -55,7 +55,11 @@ export class AgentClient {
   }
 
   /** Sends one request; throws AgentNotRunning when no agent answers. */
-  async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
+  async send(
+    request: RequestBody,
+    onTrace?: (line: string) => void,
+    protocol = PROTOCOL_VERSION,
+  ): Promise<unknown> {
     const conn = await connectAgent(
       this.endpoint,
       Math.min(this.#timeouts.controlMs, HANDSHAKE_WAIT_MS),
@@ -74,7 +78,7 @@ export class AgentClient {
     });
     try {
       // Encoded once: the bytes checked against the agent's limit are the bytes sent.
-      const message = encodeLine({ v: PROTOCOL_VERSION, ...request });
+      const message = encodeLine({ v: protocol, ...request });
       if (message.length - 1 > MAX_REQUEST_BYTES) {
         throw new JimError(
           "usage",
@@ -118,6 +122,14 @@ export class AgentClient {
         conn.close();
       } catch { /* already closed */ }
     }
+  }
+
+  /**
+   * Asks an agent of an older jim, which refuses this protocol's requests, to stop: every
+   * version's agent obeys a `shutdown` in its own protocol.
+   */
+  async shutdownOlder(protocol: number): Promise<void> {
+    await this.send({ op: "shutdown" }, undefined, protocol);
   }
 
   /** The agent's hello, or null when none is running. */
