@@ -34,7 +34,7 @@ Deno.test({
           assert.ok((await Deno.lstat(`${dir}/agent.sock`)).isSocket);
           const who = await jim(["whoami", "--json"], noRuntime);
           assertClean(who);
-          assert.equal(JSON.parse(who.stdout).name, "ci-key");
+          assert.equal(JSON.parse(who.stdout).Name, "ci-key");
         } finally {
           await jim(["disconnect"], noRuntime);
         }

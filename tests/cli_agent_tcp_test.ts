@@ -228,7 +228,7 @@ Deno.test({
             assert.notEqual(now.secret, staleSecret);
             const who = await jim(["whoami", "--json"]);
             assertClean(who);
-            assert.equal(JSON.parse(who.stdout).name, "ci-key");
+            assert.equal(JSON.parse(who.stdout).Name, "ci-key");
           },
           {},
           TCP,
@@ -290,7 +290,7 @@ Deno.test({
         }
         const who = await jim(["whoami", "--json"]);
         assertClean(who);
-        assert.equal(JSON.parse(who.stdout).name, "ci-key");
+        assert.equal(JSON.parse(who.stdout).Name, "ci-key");
       },
       {},
       TCP,

@@ -89,7 +89,7 @@ Deno.test({
       );
 
       const who = await jim(["whoami", "--json"]);
-      assert.equal(JSON.parse(who.stdout).sub, LOGIN);
+      assert.equal(JSON.parse(who.stdout).Sub, LOGIN);
     });
   },
 });

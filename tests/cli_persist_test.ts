@@ -371,7 +371,10 @@ Deno.test({
       assert.equal(values.Connected, "True");
       const notices = result.stderr.split("\n").filter((l) => l.startsWith("Notice:"));
       assert.equal(notices.length, 1, result.stderr);
-      assert.match(notices[0], /credential store is unavailable.*memory only.*API key/);
+      assert.match(
+        notices[0],
+        /credential store is unavailable.*memory only, in the session agent: it lasts until jim disconnect, the end of this login, or 8 hours without a command.*API key/,
+      );
     }, { keyring: { keyring: false } }),
 });
 

@@ -22,7 +22,7 @@ Deno.test("a provider that refuses a refresh without scope: the agent refreshes 
     const who = await jim(["whoami", "--json"]);
     assertClean(who);
     assert.equal(who.code, 0, who.stderr);
-    assert.equal(JSON.parse(who.stdout).sub, LOGIN);
+    assert.equal(JSON.parse(who.stdout).Sub, LOGIN);
     let stats = await idp.stats();
     assert.equal(stats.refreshGrants, 1, JSON.stringify(stats));
     assert.equal(stats.refreshFailures, 0, JSON.stringify(stats));

@@ -76,7 +76,7 @@ Deno.test("login CSRF: the opener's argv has no state, and another user followin
     assertClean(result);
     const who = await jim(["whoami", "--json"]);
     assert.equal(
-      JSON.parse(who.stdout || "{}").sub,
+      JSON.parse(who.stdout || "{}").Sub,
       LOGIN,
       `the sign-in belongs to the victim (attack: ${attack}; connect: ${result.stderr})`,
     );

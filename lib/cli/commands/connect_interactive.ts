@@ -10,6 +10,7 @@ import { adoptSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
 import { asBatchResult, asStatus, type SessionStatus } from "../../session/protocol.ts";
 import { withInstanceLock } from "../../session/instance_lock.ts";
+import { idleTimeoutMs } from "../../settings.ts";
 import { currentUid, ensurePrivateDir, parentDir } from "../../session/socket_path.ts";
 import { httpTimeoutMs } from "../../settings.ts";
 import { fetchAuthConfig } from "../../auth/auth_config.ts";
@@ -44,7 +45,9 @@ export async function connectInteractive(
     if (store.keyring) keyring = store.keyring;
     else if (!store.disabled) {
       io.err(
-        `Notice: the OS credential store is unavailable (${store.reason}); this sign-in is kept in memory only, so a new session will need to sign in again. Use an API key for unattended use.`,
+        `Notice: the OS credential store is unavailable (${store.reason}); this sign-in is kept in memory only, in the session agent: it lasts until jim disconnect, the end of this login, or ${
+          idleText(idleTimeoutMs(deps.env))
+        } without a command, and then you sign in again. Use an API key for unattended use.`,
       );
     }
   }
@@ -292,4 +295,15 @@ function hostName(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The agent's idle timeout as a person says it: "8 hours", "90 minutes", "45 seconds". */
+function idleText(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const [value, unit] = seconds % 3600 === 0
+    ? [seconds / 3600, "hour"]
+    : seconds % 60 === 0
+    ? [seconds / 60, "minute"]
+    : [seconds, "second"];
+  return `${value} ${unit}${value === 1 ? "" : "s"}`;
 }
