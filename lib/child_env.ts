@@ -72,7 +72,7 @@ export function childEnv(
   source: EnvSource = readOwnEnv,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of names) {
+  for (const name of [...names, ...passThroughNames(source)]) {
     const value = source(name);
     if (value !== undefined) env[name] = value;
   }
@@ -88,21 +88,16 @@ function readOwnEnv(name: string): string | undefined {
 }
 
 /**
- * Read only by jim's own test stand-ins and test browsers (fixtures/), which are Deno scripts
- * (hence DENO_DIR): none carries a secret, and passing them lets the tests drive the real spawn
- * path instead of a fake.
+ * JIM_CHILD_ENV: further variables, comma-separated, that every program jim starts receives
+ * too (a $BROWSER wrapper, a credential-store tool, the agent and what it starts), for setups
+ * that need more than the lists above; the list itself goes along so the agent's children get
+ * them as well. Only names jim may read (its permission set) can pass, and JIM_API_KEY never.
  */
-export const TEST_FIXTURE_VARS = [
-  "DENO_DIR",
-  "JIM_STANDIN_DENO",
-  "JIM_STANDIN_LOG",
-  "JIM_STANDIN_PIDFILE",
-  "JIM_STANDIN_SLEEP",
-  "JIM_STANDIN_STATUS",
-  "JIM_STANDIN_STORE",
-  "JIM_TEST_DENO",
-  "JIM_TEST_BROWSER_LOG",
-  "JIM_TEST_BROWSER_MODE",
-  "JIM_TEST_LOGIN",
-  "JIM_TEST_CHROMIUM",
-] as const;
+export function passThroughNames(source: EnvSource = readOwnEnv): string[] {
+  const list = source("JIM_CHILD_ENV");
+  if (list === undefined) return [];
+  const names = list.split(",").map((name) => name.trim()).filter((name) =>
+    /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && name !== "JIM_API_KEY"
+  );
+  return ["JIM_CHILD_ENV", ...names.slice(0, 64)];
+}

@@ -4,7 +4,7 @@
 // so the sign-in hands this module a file:// page, never the authorization URL with its state
 // (browser_handoff.ts). A browser that keeps running is left running: the flow never waits for it.
 
-import { BASE_VARS, childEnv, SESSION_VARS, TEST_FIXTURE_VARS } from "../child_env.ts";
+import { BASE_VARS, childEnv, SESSION_VARS } from "../child_env.ts";
 
 export type RunOutcome =
   /** The command ended within the grace period with this exit code. */
@@ -138,7 +138,6 @@ const BROWSER_VARS = [
   "BROWSER",
   "WSL_DISTRO_NAME",
   "WSL_INTEROP",
-  ...TEST_FIXTURE_VARS,
 ];
 
 /**

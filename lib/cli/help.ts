@@ -33,6 +33,10 @@ export const ENVIRONMENT: [string, string][] = [
     "how commands reach the agent: unix (default), or tcp (default on Windows)",
   ],
   ["JIM_AGENT_SOCKET", "path of the session agent's socket"],
+  [
+    "JIM_CHILD_ENV",
+    "more variables (comma-separated) for the programs jim starts; never JIM_API_KEY",
+  ],
   ["HTTPS_PROXY, NO_PROXY", "proxy for HTTPS (also https_proxy, ALL_PROXY); hosts that bypass it"],
   ["BROWSER", "program that opens the sign-in page"],
 ];

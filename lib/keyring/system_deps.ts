@@ -3,13 +3,13 @@
 // pays for it unless a native backend is actually used).
 
 import type { CommandRunner, KeyringDeps, NativeKeyringModule, RunResult } from "./keyring.ts";
-import { BASE_VARS, childEnv, SESSION_VARS, TEST_FIXTURE_VARS } from "../child_env.ts";
+import { BASE_VARS, childEnv, SESSION_VARS } from "../child_env.ts";
 import { openWincredApi, type WincredApi } from "./wincred_api.ts";
 
 const MAX_OUTPUT_BYTES = 1 << 20;
 // secret-tool finds the Secret Service through the session bus (or autolaunches it from
 // XDG_RUNTIME_DIR or DISPLAY); security and cmdkey need only home and the system dirs.
-const STORE_TOOL_VARS = [...BASE_VARS, ...SESSION_VARS, ...TEST_FIXTURE_VARS];
+const STORE_TOOL_VARS = [...BASE_VARS, ...SESSION_VARS];
 
 export interface SystemDepsOptions {
   /** PATH to search for executables; defaults to this process's PATH. */

@@ -2,6 +2,7 @@
 // (deno.json "permissions.jim"), or $JIM_BIN when a compiled binary is at hand.
 
 import { denoRunArgs, pathFromFileUrl } from "../../lib/runtime_flags.ts";
+import { FIXTURE_CHILD_ENV } from "../../fixtures/child_env_names.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 export const ROOT_DIR = pathFromFileUrl(ROOT).replace(/\/$/, "");
@@ -58,6 +59,7 @@ export class JimEnv {
       TMPDIR: tmp,
       JIM_KEYRING: "none",
       NO_COLOR: "1",
+      JIM_CHILD_ENV: FIXTURE_CHILD_ENV,
       ...windowsVars(home, tmp, runtime),
       ...extra,
     };
