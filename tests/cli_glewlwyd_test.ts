@@ -5,6 +5,7 @@
 // and jim environment. Sign-in goes through a scripted browser making the login page's calls.
 
 import assert from "node:assert/strict";
+import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { type Glewlwyd, glewlwydUnavailable, startGlewlwyd } from "../fixtures/glewlwyd.ts";
 import { driveGlewlwydDevice } from "../fixtures/glewlwyd_browser.ts";
 import { type JimServer, startJimServer } from "../fixtures/jim_server.ts";
@@ -107,7 +108,10 @@ async function withGlewlwyd(
       return text.split("\n").filter((line) => line.trim() !== "").length;
     },
     async stopAgent() {
-      const answered = await rawExchange({ path: env.socketPath }, '{"v":2,"op":"shutdown"}\n')
+      const answered = await rawExchange(
+        { path: env.socketPath },
+        `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`,
+      )
         .then(() => true, () => false);
       if (!answered) return;
       await eventually(async () =>
@@ -163,7 +167,7 @@ glewlwydTest(
       assert.equal(values.AuthMethod, "OAuth");
       assert.equal(values.Connected, "True");
       assert.equal(values.Authorised, "True");
-      assert.equal(values.Status, "Connected to JIM");
+      assert.equal(values.Status, "healthy");
       assert.ok(Date.parse(values.ExpiresAt) > Date.now(), values.ExpiresAt);
       assert.doesNotMatch(result.stderr, /Warning/);
       assert.match(result.stderr, /redirect_uri=http%3A%2F%2Flocalhost%3A840\d%2Fcallback%2F/);
@@ -247,7 +251,7 @@ glewlwydTest(
       await s.stopAgent();
       const before = s.gw.accessTokensIssued(USER.username);
       const { values, result } = await s.connect();
-      assert.equal(values.Status, "Connected to JIM using cached credentials");
+      assert.equal(values.Status, "Connected (cached)");
       assert.equal(values.Authorised, "True");
       assert.doesNotMatch(result.stderr, /rejected|Warning/);
       assert.equal(await s.browserLaunches(), 1, "no browser for a silent reconnect");
@@ -267,7 +271,7 @@ glewlwydTest(
       await s.stopAgent();
       assert.ok(await s.gw.revokeRefreshTokens(USER) >= 1);
       const { values, result } = await s.connect();
-      assert.equal(values.Status, "Connected to JIM");
+      assert.equal(values.Status, "healthy");
       assert.match(result.stderr, /stored sign-in was rejected/);
       assert.equal(await s.browserLaunches(), 2);
       const fresh = await s.storedToken();
@@ -311,7 +315,7 @@ glewlwydTest(
       await s.stopAgent();
       const before = s.gw.accessTokensIssued(USER.username);
       const again = await s.connect();
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
       assert.equal(s.gw.accessTokensIssued(USER.username) - before, 1, "one refresh grant");
       const who = await s.jim(["whoami", "--json"]);
       assert.equal(who.code, 0, who.stderr);
