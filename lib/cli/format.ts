@@ -54,7 +54,7 @@ export function pascalCaseKeys(row: Row): Row {
   return out;
 }
 
-function scalarColumns(rows: Row[]): string[] {
+export function scalarColumns(rows: Row[]): string[] {
   const cols: string[] = [];
   for (const row of rows) {
     for (const [key, value] of Object.entries(row)) {

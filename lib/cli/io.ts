@@ -8,6 +8,8 @@ export interface Io {
   out(text: string): void;
   /** Writes a notice, warning or progress line to stderr; a trailing newline is added. */
   err(text: string): void;
+  /** True once stdout's reader has gone (`jim ... | head`): a long listing can stop there. */
+  outClosed(): boolean;
   /** Reads all of standard input as text, refusing more than `limit` bytes. */
   readStdin(limit: number, what: string): Promise<string>;
 }
@@ -28,6 +30,7 @@ export function denoIo(): Io {
   return {
     out: (text) => write(Deno.stdout, text),
     err: (text) => write(Deno.stderr, text),
+    outClosed: () => closed,
     readStdin: async (limit, what) => {
       if (Deno.stdin.isTerminal()) {
         write(Deno.stderr, `Reading ${what} from standard input; finish with Ctrl-D.`);

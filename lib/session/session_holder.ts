@@ -20,6 +20,13 @@ export interface SessionHolderDeps {
   now(): number;
   /** Performs one API call against the session's server with the given credentials. */
   perform(session: SessionRecord, credentials: Credentials, call: ApiCall): Promise<ApiResult>;
+  /** Pages through a GET list call, one page at a time into `sink`; the agent's `stream`. */
+  stream?(
+    session: SessionRecord,
+    credentials: Credentials,
+    call: ApiCall,
+    sink: StreamSink,
+  ): Promise<StreamEnd>;
   /** The refresh grant for an OAuth session's context. */
   refresh(
     session: SessionRecord,
@@ -27,6 +34,19 @@ export interface SessionHolderDeps {
   ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }>;
   /** Writes a rotated refresh token back to the credential store (persisted sessions only). */
   storeRefreshToken?(session: SessionRecord, refreshToken: string): Promise<void>;
+}
+
+export interface StreamSink {
+  /** One page's items and the --verbose trace lines since the last; false: stop. */
+  onPage(items: unknown[], trace: string[]): Promise<boolean | void>;
+  /** Aborted once the client has gone. */
+  signal: AbortSignal;
+}
+
+export interface StreamEnd {
+  items: number;
+  /** The trace lines after the last page. */
+  trace: string[];
 }
 
 export class SessionHolder {
@@ -97,6 +117,18 @@ export class SessionHolder {
     }
     const credentials: Credentials = call.anonymous ? { kind: "none" } : this.#credentials(session);
     return this.#deps.perform(session, credentials, call);
+  }
+
+  stream(call: ApiCall, sink: StreamSink): Promise<StreamEnd> {
+    const session = this.#session;
+    if (!session) {
+      return Promise.reject(new JimError("not_connected", "You are not connected to JIM."));
+    }
+    if (!this.#deps.stream) {
+      return Promise.reject(new JimError("agent", "this session agent cannot stream"));
+    }
+    const credentials: Credentials = call.anonymous ? { kind: "none" } : this.#credentials(session);
+    return this.#deps.stream(session, credentials, call, sink);
   }
 
   /** Runs the calls at once; the status is taken after, so it shows any refresh they caused. */

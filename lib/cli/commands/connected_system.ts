@@ -4,7 +4,8 @@ import { usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
-import { formatJson, formatList, formatTable, pascalCaseKeys, type Row } from "../format.ts";
+import { formatJson, formatList, pascalCaseKeys, type Row } from "../format.ts";
+import { JsonArrayWriter, TableWriter } from "../list_output.ts";
 import { wildcardToRegExp } from "../wildcard.ts";
 
 const COLLECTION = "/api/v1/synchronisation/connected-systems";
@@ -50,19 +51,30 @@ export async function runConnectedSystem(
     deps.io.out(options.json ? formatJson(item) : formatList(pascalCaseKeys(item)));
     return 0;
   }
-  const result = await session.call({ method: "GET", path: COLLECTION, paginate: true });
-  let items = (Array.isArray(result.body) ? result.body : []) as Row[];
-  if (options.name !== undefined) {
-    const pattern = wildcardToRegExp(options.name);
-    items = items.filter((item) => typeof item.name === "string" && pattern.test(item.name));
-  }
-  if (options.json) {
-    deps.io.out(formatJson(items));
-    return 0;
-  }
-  if (items.length === 0) return 0;
-  const rows = items.map(pascalCaseKeys);
-  const present = TABLE_COLUMNS.filter((col) => rows.some((row) => col in row));
-  deps.io.out(formatTable(rows, present.length >= 2 ? present : undefined));
+  const pattern = options.name === undefined ? null : wildcardToRegExp(options.name);
+  const matches = (item: unknown) =>
+    typeof (item as Row)?.name === "string" && pattern!.test((item as Row).name as string);
+  // JSON goes out page by page; a table waits for its first rows to align them (TableWriter).
+  const output = options.json ? new JsonArrayWriter(deps.io.out) : tableWriter(deps);
+  await session.stream({ method: "GET", path: COLLECTION }, (page) => {
+    output.add(pattern ? page.filter(matches) : page);
+    return !deps.io.outClosed();
+  });
+  output.end();
   return 0;
+}
+
+function tableWriter(deps: Deps): { add(items: unknown[]): void; end(): void } {
+  const table = new TableWriter(deps.io.out, (rows) => {
+    const present = TABLE_COLUMNS.filter((col) => rows.some((row) => col in row));
+    return present.length >= 2 ? present : undefined;
+  });
+  return {
+    add: (items) =>
+      table.add(
+        items.filter((item): item is Row => typeof item === "object" && item !== null)
+          .map(pascalCaseKeys),
+      ),
+    end: () => table.end(),
+  };
 }
