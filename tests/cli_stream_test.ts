@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { assertClean, assertOneLineError, TEST_KEY, withCli } from "./helpers/cli_fixture.ts";
 import type { JimServer } from "../fixtures/jim_server.ts";
 import { jimCommand } from "./helpers/run_jim.ts";
+import { rawExchange } from "./helpers/agent_socket.ts";
 
 const SYSTEMS = "/api/v1/synchronisation/connected-systems";
 
@@ -229,4 +230,48 @@ Deno.test("a failure on the first page: nothing on stdout, one line on stderr", 
       /500/,
     );
   });
+});
+
+Deno.test("the agent's stream over the socket: a frame per page, then the end; bad streams refused", async () => {
+  await withCli(async ({ env, connect }) => {
+    const socket = { path: env.socketPath };
+    await connect();
+    const frames = (await rawExchange(
+      socket,
+      `{"v":2,"op":"stream","call":{"method":"GET","path":"${SYSTEMS}"}}\n`,
+    )).trimEnd().split("\n").map((line) => JSON.parse(line));
+    assert.equal(frames.length, 4, "three pages of 100, then the end");
+    assert.deepEqual(frames.slice(0, 3).map((f) => f.page.length), [100, 100, 50]);
+    assert.deepEqual(frames[3], { v: 2, ok: true, end: { items: 250 } });
+    assert.deepEqual(
+      frames.slice(0, 3).flatMap((f) => f.page.map((item: { id: number }) => item.id)),
+      Array.from({ length: 250 }, (_, i) => i + 1),
+    );
+    for (
+      const [message, pattern] of [
+        [
+          `{"v":2,"op":"stream","call":{"method":"POST","path":"${SYSTEMS}"}}`,
+          /^bad agent request: stream pages through a GET list endpoint only$/,
+        ],
+        ['{"v":2,"op":"stream"}', /^bad agent request: request needs a call object$/],
+        [
+          '{"v":2,"op":"stream","call":{"method":"GET","path":"no-slash"}}',
+          /^bad agent request: call path must start with \/$/,
+        ],
+      ] as const
+    ) {
+      const answer = JSON.parse(await rawExchange(socket, `${message}\n`));
+      assert.equal(answer.ok, false, message);
+      assert.match(answer.error.message, pattern);
+    }
+    // A list endpoint that is not one: the error ends the stream, as a frame of its own.
+    const wrong = JSON.parse(
+      await rawExchange(
+        socket,
+        '{"v":2,"op":"stream","call":{"method":"GET","path":"/api/v1/userinfo"}}\n',
+      ),
+    );
+    assert.equal(wrong.ok, false);
+    assert.match(wrong.error.message, /did not return a list/);
+  }, { generatedConnectedSystems: 250 });
 });

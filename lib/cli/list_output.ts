@@ -20,9 +20,13 @@ export class JsonArrayWriter {
 
   add(items: unknown[]): void {
     if (items.length === 0) return;
+    // One call per page: the page as a JSON array holds its items as the whole list shows them.
+    const body = JSON.stringify(items, null, 2).slice(2, -2);
+    const split = lastTopLevelComma(body);
     let text = this.#held === null ? "[\n" : `${this.#held},\n`;
-    for (let i = 0; i < items.length - 1; i++) text += `${indented(items[i])},\n`;
-    this.#held = indented(items[items.length - 1]);
+    if (split >= 0) text += `${body.slice(0, split)},\n`;
+    // The last item is held back: only the next one tells whether a comma follows it.
+    this.#held = split >= 0 ? body.slice(split + 2) : body;
     this.#out(text);
   }
 
@@ -31,9 +35,15 @@ export class JsonArrayWriter {
   }
 }
 
-/** As JSON.stringify(list, null, 2) shows an element of a list. */
-function indented(item: unknown): string {
-  return `  ${(JSON.stringify(item, null, 2) ?? "null").replaceAll("\n", "\n  ")}`;
+/**
+ * Where the last item of a list's indented body begins, less its ",\n": between two items comes
+ * ",\n" and an indent of exactly two spaces (a nested item's is deeper; a string holds no raw
+ * newline). -1 for a single item.
+ */
+function lastTopLevelComma(body: string): number {
+  let at = body.lastIndexOf(",\n  ");
+  while (at >= 0 && body[at + 4] === " ") at = body.lastIndexOf(",\n  ", at - 1);
+  return at;
 }
 
 /**
