@@ -275,3 +275,20 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
     assert.match(wrong.error.message, /did not return a list/);
   }, { generatedConnectedSystems: 250 });
 });
+
+for (const mode of MODES) {
+  Deno.test(`${mode}: --verbose traces every page request, with no key in it`, async () => {
+    await withCli(async ({ server, jim, connect }) => {
+      const env = mode === "agent" ? (await connect(), undefined) : stateless(server);
+      const result = await jim(["connected-system", "list", "--json", "--verbose"], { env });
+      assertClean(result);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(JSON.parse(result.stdout).length, 250);
+      const traced = result.stderr.split("\n").filter((line) => line.includes(SYSTEMS));
+      assert.equal(traced.length, 3, result.stderr);
+      traced.forEach((line, i) =>
+        assert.match(line, new RegExp(`page=${i + 1}&pageSize=100 -> 200`))
+      );
+    }, { generatedConnectedSystems: 250 });
+  });
+}

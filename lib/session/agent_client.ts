@@ -139,6 +139,8 @@ export class AgentClient {
     };
     let count = 0;
     let answered = false;
+    // An error of the reader's own (its output failing) is its own, not the agent's.
+    let inSink = false;
     try {
       await writeBytes(conn, requestBytes({ op: "stream", call }, auth));
       const reader = new LineReader(conn, MAX_RESPONSE_BYTES);
@@ -153,10 +155,13 @@ export class AgentClient {
         }
         if ("end" in frame) return count;
         count += frame.page.length;
+        inSink = true;
         if (await onPage(frame.page) === false) return count;
+        inSink = false;
         deadline = startDeadline(this.#timeouts.callMs, () => closeQuietly(conn));
       }
     } catch (error) {
+      if (inSink) throw error;
       const failure = agentFailure(error);
       // Some items are out already: an agent gone now is a broken answer, not "not connected".
       if (failure instanceof AgentNotRunning && answered) {
