@@ -23,7 +23,7 @@ export const AGENT_V8_FLAGS = `${JIM_V8_FLAGS},--max-semi-space-size=1`;
  * (`--cached-only`, say); a `--log-level` there takes the place of `-q`.
  */
 export function denoRunArgs(v8Flags = JIM_V8_FLAGS, extra: string[] = []): string[] {
-  const config = decodeURIComponent(new URL("../deno.json", import.meta.url).pathname);
+  const config = pathFromFileUrl(new URL("../deno.json", import.meta.url));
   const quiet = extra.some((arg) => arg.startsWith("--log-level")) ? [] : ["-q"];
   return [
     "run",
@@ -35,4 +35,10 @@ export function denoRunArgs(v8Flags = JIM_V8_FLAGS, extra: string[] = []): strin
     "--config",
     config,
   ];
+}
+
+/** A file: URL as a path for `os`: URL.pathname keeps a Windows drive as "/C:/...". */
+export function pathFromFileUrl(url: URL, os: string = Deno.build.os): string {
+  const path = decodeURIComponent(url.pathname);
+  return os === "windows" ? path.replace(/^\/([A-Za-z]:)/, "$1") : path;
 }

@@ -2,10 +2,11 @@
 // answers is given up on at the deadline, with a clear message, and the deadline itself.
 
 import assert from "node:assert/strict";
-import { AgentClient } from "../lib/session/agent_client.ts";
+import { AgentClient, AgentNotRunning } from "../lib/session/agent_client.ts";
 import { MAX_REQUEST_BYTES } from "../lib/session/protocol.ts";
 import { startDeadline } from "../lib/deadline.ts";
 import { rejectsWith } from "./helpers/rejects_with.ts";
+import { onlyOn, UNIX } from "./helpers/platform_gate.ts";
 
 /** A Unix-socket "agent" that accepts connections, records what arrives, and never answers. */
 async function withSilentAgent(
@@ -52,8 +53,11 @@ async function withSilentAgent(
 }
 
 Deno.test({
-  name: "an agent that accepts and never answers: the command gives up at the deadline",
-  ignore: Deno.build.os === "windows",
+  ...onlyOn(
+    UNIX,
+    "a Unix socket",
+    "an agent that accepts and never answers: the command gives up at the deadline",
+  ),
   fn: () =>
     withSilentAgent(async (client, received) => {
       await rejectsWith(
@@ -71,8 +75,11 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a request larger than the agent takes is a usage error, and none of it is sent",
-  ignore: Deno.build.os === "windows",
+  ...onlyOn(
+    UNIX,
+    "a Unix socket",
+    "a request larger than the agent takes is a usage error, and none of it is sent",
+  ),
   fn: () =>
     withSilentAgent(async (client, received) => {
       const body = { blob: "x".repeat(MAX_REQUEST_BYTES) };
@@ -112,4 +119,52 @@ Deno.test("a pending deadline does not keep a process alive", async () => {
   clearTimeout(guard);
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   assert.equal(new TextDecoder().decode(out.stdout), "done\n");
+});
+
+Deno.test("tcp transport: a listener on the port file's port that never answers the handshake is no agent, and gets nothing but a hello", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "jim-agent-client-" });
+  await Deno.chmod(dir, 0o700);
+  const path = `${dir}/agent.sock`;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const secret = "3".repeat(64);
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({ port: (listener.addr as Deno.NetAddr).port, secret, pid: 999999 }),
+    { mode: 0o600 },
+  );
+  const held: Deno.Conn[] = [];
+  let received = "";
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      held.push(conn);
+      (async () => {
+        const buffer = new Uint8Array(65536);
+        for (let n; (n = await conn.read(buffer).catch(() => null)) !== null;) {
+          received += new TextDecoder().decode(buffer.subarray(0, n));
+        }
+      })();
+    }
+  })();
+  try {
+    const client = new AgentClient({ kind: "tcp", path, uid: Deno.uid() }, {
+      controlMs: 300,
+      callMs: 300,
+      batchMs: 300,
+    });
+    assert.equal(await client.hello(), null);
+    await assert.rejects(client.send({ op: "status" }), AgentNotRunning);
+    assert.ok(!received.includes(secret), received);
+    const lines = received.trimEnd().split("\n");
+    assert.equal(lines.length, 2, received);
+    for (const line of lines) assert.equal(JSON.parse(line).op, "hello");
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+    for (const conn of held) {
+      try {
+        conn.close();
+      } catch { /* closed by the client */ }
+    }
+    await Deno.remove(dir, { recursive: true });
+  }
 });

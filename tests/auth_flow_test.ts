@@ -19,8 +19,9 @@ import {
   driveSignIn,
   type SignInResult,
 } from "../fixtures/scripted_browser.ts";
+import { pathFromFileUrl } from "../lib/runtime_flags.ts";
 
-const ROOT_DIR = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+const ROOT_DIR = pathFromFileUrl(new URL("../", import.meta.url)).replace(/\/$/, "");
 
 /** driveSignIn as the flow's openBrowser: returns at once, the walk goes on beside the flow. */
 function scriptedBrowser(mode: BrowserMode) {

@@ -27,6 +27,7 @@ import { refreshTokens } from "../lib/auth/refresh.ts";
 import { DEFAULT_LIFETIME_SECONDS, tokenSetFromResponse } from "../lib/auth/token_set.ts";
 import { JimError } from "../lib/errors.ts";
 import { rejectsWith } from "./helpers/rejects_with.ts";
+import { onlyOn, UNIX } from "./helpers/platform_gate.ts";
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -420,7 +421,11 @@ Deno.test("browser opener: macOS open, Windows rundll32", () => {
 });
 
 Deno.test({
-  name: "browser opener: the real run reports exit, absence, and a browser left running",
+  ...onlyOn(
+    UNIX,
+    "true, false and sleep",
+    "browser opener: the real run reports exit, absence, and a browser left running",
+  ),
   // the "running" child is deliberately not awaited: it is reaped after the test
   sanitizeOps: false,
   sanitizeResources: false,

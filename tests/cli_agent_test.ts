@@ -12,6 +12,8 @@ import {
 import { denoRunArgs, JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
 import { MAIN } from "./helpers/run_jim.ts";
 import { rawExchange } from "./helpers/agent_socket.ts";
+import { onlyWhere } from "./helpers/platform_gate.ts";
+import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 
 Deno.test("malformed and oversized messages get an error response and the agent keeps serving", async () => {
   await withCli(async ({ env, jim, connect }) => {
@@ -19,10 +21,10 @@ Deno.test("malformed and oversized messages get an error response and the agent 
     const encode = (text: string) => new TextEncoder().encode(text);
     const cases = [
       "this is not json\n",
-      '{"v":2,"op":"launch-missiles"}\n',
+      `{"v":${PROTOCOL_VERSION},"op":"launch-missiles"}\n`,
       '{"v":99,"op":"status"}\n',
-      '{"v":2,"op":"request","call":{"method":"GET","path":"no-slash"}}\n',
-      '{"v":2,"op":"adopt","session":{"url":1}}\n',
+      `{"v":${PROTOCOL_VERSION},"op":"request","call":{"method":"GET","path":"no-slash"}}\n`,
+      `{"v":${PROTOCOL_VERSION},"op":"adopt","session":{"url":1}}\n`,
       "[1,2,3]\n",
     ];
     for (const message of cases) {
@@ -47,7 +49,7 @@ Deno.test("the agent's status over the socket carries no secret", async () => {
     await connect();
     const status = await rawExchange(
       { path: env.socketPath },
-      new TextEncoder().encode('{"v":2,"op":"status"}\n'),
+      new TextEncoder().encode(`{"v":${PROTOCOL_VERSION},"op":"status"}\n`),
     );
     assert.ok(!status.includes(TEST_KEY));
     assert.equal(JSON.parse(status).result.connected, true);
@@ -60,7 +62,7 @@ Deno.test("a killed agent means not connected, with no hang", async () => {
     const hello = JSON.parse(
       await rawExchange(
         { path: env.socketPath },
-        new TextEncoder().encode('{"v":2,"op":"hello"}\n'),
+        new TextEncoder().encode(`{"v":${PROTOCOL_VERSION},"op":"hello"}\n`),
       ),
     );
     Deno.kill(hello.result.pid, "SIGKILL");
@@ -227,10 +229,14 @@ Deno.test("an agent ending with a call still in flight does not remove its succe
 });
 
 Deno.test({
-  name: "the agent and the commands share the code cache: the first command after connect " +
-    "recompiles nothing the agent also loaded",
   // Deno's debug log says when it rewrites a module's cached code; a compiled binary has none.
-  ignore: Deno.env.get("JIM_BIN") !== undefined,
+  ...onlyWhere(
+    Deno.env.get("JIM_BIN") === undefined,
+    "deno run",
+    "Deno's code cache",
+    "the agent and the commands share the code cache: the first command after connect " +
+      "recompiles nothing the agent also loaded",
+  ),
   fn: async () => {
     await withCli(async ({ env, connect }) => {
       await connect();

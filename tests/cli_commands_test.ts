@@ -39,7 +39,7 @@ Deno.test("test-connection when not connected: Connected False, the advice, exit
       ["AuthMethod", ""],
       ["ServerVersion", ""],
       ["Status", "Not connected"],
-      ["Message", "Use jim connect to establish a connection."],
+      ["Message", "Use Connect-JIM to establish a connection."],
       ["TokenExpiresAt", ""],
     ]);
     const quiet = await jim(["Test-JIMConnection", "-Quiet"]);
@@ -88,7 +88,8 @@ Deno.test("a key revoked after connect: test-connection reports it, commands fai
     assert.equal(status.code, 1);
     const values = Object.fromEntries(parseList(status.stdout));
     assert.equal(values.Connected, "False");
-    assert.equal(values.Status, "Authentication failed");
+    assert.equal(values.Status, "Error");
+    assert.match(values.Message, /401/);
     assertOneLineError(await jim(["whoami"]), 1, /^jim whoami: authentication failed \(401\)/);
   });
 });
@@ -101,7 +102,7 @@ Deno.test("the server down after connect: test-connection says unreachable, comm
     assertClean(status);
     assert.equal(status.code, 1);
     const values = Object.fromEntries(parseList(status.stdout));
-    assert.equal(values.Status, "Unreachable");
+    assert.equal(values.Status, "Error");
     assert.match(values.Message, /connection refused/);
     assertOneLineError(await jim(["whoami"]), 1, /^jim whoami: cannot reach .*connection refused/);
   });
@@ -128,7 +129,7 @@ Deno.test("connected-system list pages through everything; --name and -Name filt
     const items = JSON.parse(all.stdout);
     assert.equal(items.length, 137);
     assert.deepEqual(
-      items.map((i: { id: number }) => i.id),
+      items.map((i: { Id: number }) => i.Id),
       Array.from({ length: 137 }, (_, i) => i + 1),
     );
     const pages = server.requests.filter((r) =>
@@ -149,9 +150,9 @@ Deno.test("connected-system list pages through everything; --name and -Name filt
 
     const cmdlet = await jim(["Get-JIMConnectedSystem", "-Name", "*directory*", "-Json"]);
     assertClean(cmdlet);
-    const matched = JSON.parse(cmdlet.stdout) as { name: string }[];
+    const matched = JSON.parse(cmdlet.stdout) as { Name: string }[];
     assert.ok(matched.length > 0);
-    assert.ok(matched.every((i) => /directory/i.test(i.name)));
+    assert.ok(matched.every((i) => /directory/i.test(i.Name)));
   });
 });
 
@@ -160,7 +161,7 @@ Deno.test("connected-system get and Get-JIMConnectedSystem -Id; unknown id is a 
     await connect();
     const one = await jim(["connected-system", "get", "2", "--json"]);
     assertClean(one);
-    assert.equal(JSON.parse(one.stdout).id, 2);
+    assert.equal(JSON.parse(one.stdout).Id, 2);
     const cmdlet = await jim(["Get-JIMConnectedSystem", "-Id", "3"]);
     assertClean(cmdlet);
     assert.equal(Object.fromEntries(parseList(cmdlet.stdout)).Id, "3");
@@ -298,7 +299,7 @@ Deno.test("--version and help", async () => {
     }
     const connectHelp = await jim(["connect", "--help"]);
     assert.match(connectHelp.stdout, /--api-key-stdin/);
-    assert.match(connectHelp.stdout, /Cmdlet style: jim Connect-JIM/);
+    assert.match(connectHelp.stdout, /Cmdlet style:\n {2}jim Connect-JIM/);
     const cmdletHelp = await jim(["help", "Test-JIMConnection"]);
     assert.match(cmdletHelp.stdout, /--quiet/);
     assertOneLineError(await jim(["help", "nonsense"]), 2, /unknown command/);

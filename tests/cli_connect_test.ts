@@ -193,7 +193,7 @@ Deno.test("the server down at connect is a clear failure", async () => {
 
 Deno.test("connect to something that is not JIM says so", async () => {
   await withCli(async ({ server, jim }) => {
-    server.addFault({ path: "/api/v1/health/version", kind: "status", status: 404 });
+    server.addFault({ path: "/api/v1/health", kind: "status", status: 404 });
     const result = await jim(["connect", server.url, "--api-key-stdin"], { stdin: TEST_KEY });
     assertOneLineError(result, 1, /does not look like a JIM server/);
   });

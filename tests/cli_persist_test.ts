@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { rawExchange } from "./helpers/agent_socket.ts";
+import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { startIdp } from "../fixtures/idp.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, ROOT_DIR, type RunOptions } from "./helpers/run_jim.ts";
@@ -93,7 +94,10 @@ async function withStage(
       assert.equal(out.code, 0);
     },
     async stopAgent() {
-      const answered = await rawExchange({ path: env.socketPath }, '{"v":2,"op":"shutdown"}\n')
+      const answered = await rawExchange(
+        { path: env.socketPath },
+        `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`,
+      )
         .then(() => true, () => false);
       if (!answered) return;
       await eventually(async () =>
@@ -139,14 +143,14 @@ Deno.test({
   fn: () =>
     withStage(async (s) => {
       const first = await s.signIn();
-      assert.equal(first.values.Status, "Connected to JIM");
+      assert.equal(first.values.Status, "healthy");
       const stored = await s.lookup();
       assert.ok(stored, "secret-tool lookup service JIM url <key> finds the token");
       assert.equal(await s.browserLaunches(), 1);
 
       await s.stopAgent();
       const again = await s.signIn();
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
       assert.match(again.result.stderr, /^Connected to JIM using cached credentials$/m);
       assert.equal(again.values.AuthMethod, "OAuth");
       assert.equal(await s.browserLaunches(), 1, "no browser for a silent reconnect");
@@ -167,7 +171,7 @@ Deno.test({
       await s.stopAgent();
       await s.idp.revokeAll();
       const { values, result } = await s.signIn();
-      assert.equal(values.Status, "Connected to JIM");
+      assert.equal(values.Status, "healthy");
       assert.match(result.stderr, /stored sign-in was rejected/);
       assert.equal(await s.browserLaunches(), 2);
       const fresh = await s.lookup();
@@ -188,7 +192,7 @@ Deno.test({
 
       await s.stopAgent();
       const { values } = await s.signIn(["--no-persist"]);
-      assert.equal(values.Status, "Connected to JIM");
+      assert.equal(values.Status, "healthy");
       assert.equal(await s.browserLaunches(), 3, "--no-persist did not read the store");
       assert.equal(await s.lookup(), forced, "--no-persist did not write the store");
     }),
@@ -206,7 +210,7 @@ Deno.test({
       await eventually(async () => (await s.lookup()) !== before);
       await s.stopAgent();
       const again = await s.signIn();
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
       assert.equal(
         (await s.idp.stats()).refreshFailures,
         0,
@@ -235,7 +239,7 @@ Deno.test({
       await eventually(async () => (await s.lookup()) !== before);
       await s.stopAgent();
       const again = await s.signIn();
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
       assert.equal((await s.idp.stats()).refreshFailures, 0);
     }, { ttl: 8 }),
 });
@@ -270,7 +274,7 @@ Deno.test({
       await s.jim(["connect", s.url, "--api-key-stdin"], { stdin: TEST_KEY });
       const keyed = await s.jim(["Disconnect-JIM"]);
       assert.equal(keyed.code, 0);
-      assert.doesNotMatch(keyed.stderr, /identity provider/);
+      assert.doesNotMatch(keyed.stderr, /still signed in to your identity provider/);
       assert.equal(await s.lookup(), null);
 
       // A bare disconnect while not connected does nothing.
@@ -355,7 +359,7 @@ Deno.test({
       await s.storeDirect(s.key, token);
       await s.stopAgent();
       const again = await s.signIn();
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
     }),
 });
 
@@ -409,7 +413,7 @@ Deno.test({
       await s.signIn([], { env });
       await s.stopAgent();
       const again = await s.signIn([], { env });
-      assert.equal(again.values.Status, "Connected to JIM using cached credentials");
+      assert.equal(again.values.Status, "Connected (cached)");
       const runs = (await Deno.readTextFile(log)).trim().split("\n").map((line) =>
         JSON.parse(line)
       );

@@ -26,9 +26,11 @@ for (const mode of MODES) {
         const result = await jim(args, { env });
         assertClean(result);
         assert.equal(result.code, 0, result.stderr);
-        const items = JSON.parse(result.stdout) as { id: number }[];
+        // connected-system names its fields as the PowerShell module does; api passes them on.
+        const items = JSON.parse(result.stdout) as Record<string, number>[];
+        const id = args[0] === "api" ? "id" : "Id";
         assert.deepEqual(
-          items.map((item) => item.id),
+          items.map((item) => item[id]),
           Array.from({ length: 2345 }, (_, i) => i + 1),
         );
         // The same bytes the whole list printed at once gives.
@@ -182,7 +184,8 @@ for (const mode of MODES) {
           first !== null,
           `no output within 10 s, while ${atFirst} of ${TOTAL_PAGES} pages reached the server`,
         );
-        assert.ok(first.startsWith('[\n  {\n    "id": 1,'), first.slice(0, 200));
+        const id = args[0] === "api" ? "id" : "Id";
+        assert.ok(first.startsWith(`[\n  {\n    "${id}": 1,`), first.slice(0, 200));
         assert.ok(atEnd < TOTAL_PAGES / 2, `${atEnd} pages were fetched for a client that left`);
         if (ending === "stdout closed") {
           // A reader that stops early is not a failure: it had all it wanted.
@@ -238,11 +241,11 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
     await connect();
     const frames = (await rawExchange(
       socket,
-      `{"v":2,"op":"stream","call":{"method":"GET","path":"${SYSTEMS}"}}\n`,
+      `{"v":3,"op":"stream","call":{"method":"GET","path":"${SYSTEMS}"}}\n`,
     )).trimEnd().split("\n").map((line) => JSON.parse(line));
     assert.equal(frames.length, 4, "three pages of 100, then the end");
     assert.deepEqual(frames.slice(0, 3).map((f) => f.page.length), [100, 100, 50]);
-    assert.deepEqual(frames[3], { v: 2, ok: true, end: { items: 250 } });
+    assert.deepEqual(frames[3], { v: 3, ok: true, end: { items: 250 } });
     assert.deepEqual(
       frames.slice(0, 3).flatMap((f) => f.page.map((item: { id: number }) => item.id)),
       Array.from({ length: 250 }, (_, i) => i + 1),
@@ -250,12 +253,12 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
     for (
       const [message, pattern] of [
         [
-          `{"v":2,"op":"stream","call":{"method":"POST","path":"${SYSTEMS}"}}`,
+          `{"v":3,"op":"stream","call":{"method":"POST","path":"${SYSTEMS}"}}`,
           /^bad agent request: stream pages through a GET list endpoint only$/,
         ],
-        ['{"v":2,"op":"stream"}', /^bad agent request: request needs a call object$/],
+        ['{"v":3,"op":"stream"}', /^bad agent request: request needs a call object$/],
         [
-          '{"v":2,"op":"stream","call":{"method":"GET","path":"no-slash"}}',
+          '{"v":3,"op":"stream","call":{"method":"GET","path":"no-slash"}}',
           /^bad agent request: call path must start with \/$/,
         ],
       ] as const
@@ -268,7 +271,7 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
     const wrong = JSON.parse(
       await rawExchange(
         socket,
-        '{"v":2,"op":"stream","call":{"method":"GET","path":"/api/v1/userinfo"}}\n',
+        '{"v":3,"op":"stream","call":{"method":"GET","path":"/api/v1/userinfo"}}\n',
       ),
     );
     assert.equal(wrong.ok, false);

@@ -7,8 +7,9 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import { type Idp, type IdpOptions, startIdp } from "../fixtures/idp.ts";
 import { type BrowserMode, driveDeviceCode, driveSignIn } from "../fixtures/scripted_browser.ts";
 import { CHROMIUM_PATH, chromiumAvailable, chromiumSignIn } from "../fixtures/chromium_browser.ts";
+import { pathFromFileUrl } from "../lib/runtime_flags.ts";
 
-const ROOT_DIR = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+const ROOT_DIR = pathFromFileUrl(new URL("../", import.meta.url)).replace(/\/$/, "");
 const SCOPES = "openid profile email offline_access";
 // The issuer is http://127.0.0.1:<port>: plain HTTP is allowed for loopback tests only.
 const insecure = { [oauth.allowInsecureRequests]: true };

@@ -8,7 +8,6 @@ import type {
   CommandRunner,
   Keyring,
   KeyringDeps,
-  NativeEntry,
   NativeKeyringModule,
 } from "../lib/keyring/keyring.ts";
 import { quoteForSecurity } from "../lib/keyring/security.ts";
@@ -16,7 +15,13 @@ import { selectKeyring } from "../lib/keyring/select.ts";
 import { keyringTimeoutMs } from "../lib/settings.ts";
 import { commandRunner, systemDeps } from "../lib/keyring/system_deps.ts";
 import { MAX_BLOB_BYTES, parseCmdkeyList, WincredKeyring } from "../lib/keyring/wincred.ts";
+import {
+  type StoredCredential,
+  type WincredApi,
+  WincredCallError,
+} from "../lib/keyring/wincred_api.ts";
 import { NativeKeyring } from "../lib/keyring/native.ts";
+import { JimEnv } from "./helpers/run_jim.ts";
 import {
   type KeyringSession,
   keyringTestGate,
@@ -79,6 +84,9 @@ Deno.test("selectKeyring: each JIM_KEYRING value picks its backend", () => {
   const deps: Partial<KeyringDeps> = {
     which: (name) => `/usr/bin/${name}`,
     loadNative: () => Promise.reject(new Error("selection must not load the addon")),
+    openWincred: () => {
+      throw new Error("selection must not open advapi32");
+    },
   };
   const cases: [string, typeof Deno.build.os, string][] = [
     ["secret-tool", "linux", "secret-tool"],
@@ -99,7 +107,7 @@ Deno.test("selectKeyring: each JIM_KEYRING value picks its backend", () => {
     assert.equal(keyring.name, expected, `JIM_KEYRING=${value} on ${platform}`);
   }
   // "native" names two layouts: keyring-rs's own on Linux and macOS, the Credential Manager
-  // layout the PowerShell module shares (target JIM:<key>) on Windows.
+  // layout the PowerShell module shares (target JIM:<key>, through advapi32) on Windows.
   const native = (platform: typeof Deno.build.os) =>
     selectKeyring(platform, envOf({ JIM_KEYRING: "native" }), deps);
   assert.ok(native("linux") instanceof NativeKeyring);
@@ -486,7 +494,7 @@ Deno.test("quoteForSecurity: words survive security's interactive line splitter"
 
 // ---- Windows Credential Manager ----
 
-Deno.test("wincred without the addon: cmdkey lists and deletes; get and set say why they cannot", async () => {
+Deno.test("wincred without advapi32: cmdkey lists and deletes; get and set say why they cannot", async () => {
   const standin = await standinSetup();
   try {
     await Deno.writeTextFile(
@@ -501,12 +509,14 @@ Deno.test("wincred without the addon: cmdkey lists and deletes; get and set say 
     );
     const keyring = selectKeyring("windows", envOf({ PATH: standin.path }), {
       ...standin.deps,
-      loadNative: () => Promise.reject(new Error("Cannot find module keyring.win32-x64-msvc.node")),
+      openWincred: () => {
+        throw new Error("Could not open library: advapi32.dll");
+      },
     });
     assert.equal(keyring.name, "wincred");
     const availability = await keyring.available();
     assert.equal(availability.ok, false);
-    assert.match(!availability.ok ? availability.reason : "", /could not be loaded.*cmdkey/);
+    assert.match(!availability.ok ? availability.reason : "", /could not be opened.*cmdkey/);
     await rejectsWith(keyring.get(KEY_A), "keyring_unavailable", /cmdkey cannot read/);
     await rejectsWith(keyring.set(KEY_A, TOKEN), "keyring_unavailable", /cmdkey cannot write/);
 
@@ -546,59 +556,36 @@ Deno.test("parseCmdkeyList: reads targets in the shapes cmdkey prints them", () 
   assert.deepEqual(parseCmdkeyList("\n* NONE *\n"), []);
 });
 
-/** An in-memory @napi-rs/keyring with Windows semantics, recording what is constructed. */
-function fakeWindowsAddon() {
-  const credentials = new Map<string, { user: string; password: string }>();
-  const constructed: string[] = [];
-  const entry = (target: string, user: string): NativeEntry => ({
-    getPassword: () => Promise.resolve(credentials.get(target)?.password ?? null),
-    setPassword: (password) => {
-      credentials.set(target, { user, password });
-      return Promise.resolve();
+/** An in-memory Credential Manager behind the WincredApi seam, as CredWriteW keeps entries. */
+function fakeCredentialManager() {
+  const credentials = new Map<string, StoredCredential>();
+  const api: WincredApi = {
+    write(target, user, secret) {
+      credentials.set(target, { target, user, secret, persist: 2, comment: "" });
     },
-    deleteCredential: () => Promise.resolve(credentials.delete(target)),
-  });
-  const addon: NativeKeyringModule = {
-    AsyncEntry: Object.assign(
-      function () {
-        throw new Error("the Windows backend must address entries by target");
-      } as unknown as NativeKeyringModule["AsyncEntry"],
-      {
-        withTarget(target: string, _service: string, user: string) {
-          constructed.push(target);
-          // The real addon writes an empty placeholder here (keyring v4 on Windows).
-          if (!credentials.has(target)) credentials.set(target, { user, password: "" });
-          else credentials.get(target)!.password = "";
-          return entry(target, user);
-        },
-      },
-    ),
-    findCredentialsAsync: (_service, filter) => {
-      const prefix = (filter ?? "").replace(/\*$/, "");
-      return Promise.resolve(
-        [...credentials].filter(([target]) => target.startsWith(prefix)).map((
-          [, credential],
-        ) => ({ account: credential.user, password: credential.password })),
-      );
+    read: (target) => credentials.get(target) ?? null,
+    remove: (target) => credentials.delete(target),
+    list: (filter) => {
+      const prefix = filter.replace(/\*$/, "");
+      return [...credentials.values()].filter((c) => c.target.startsWith(prefix));
     },
   };
-  return { addon, credentials, constructed };
+  return { api, credentials };
 }
 
-Deno.test("wincred with the addon: target JIM:<key>, user <key>, reads never clobber, blob limit", async () => {
-  const fake = fakeWindowsAddon();
+Deno.test("wincred: target JIM:<key>, user <key>, blob limit, deleteAll leaves other entries", async () => {
+  const fake = fakeCredentialManager();
   const keyring = selectKeyring("windows", envOf({ JIM_KEYRING: "wincred" }), {
     which: () => null,
-    loadNative: () => Promise.resolve(fake.addon),
+    openWincred: () => fake.api,
   });
   assert.deepEqual(await keyring.available(), { ok: true });
   assert.equal(await keyring.get(KEY_A), null);
   await keyring.set(KEY_A, TOKEN);
-  assert.deepEqual(fake.credentials.get(`JIM:${KEY_A}`), { user: KEY_A, password: TOKEN });
-  const writes = fake.constructed.length;
+  const stored = fake.credentials.get(`JIM:${KEY_A}`);
+  assert.equal(stored?.user, KEY_A);
+  assert.equal(stored?.secret, TOKEN);
   assert.equal(await keyring.get(KEY_A), TOKEN);
-  assert.equal(await keyring.get(KEY_A), TOKEN);
-  assert.equal(fake.constructed.length, writes, "get() constructs no entry");
 
   assert.equal(MAX_BLOB_BYTES, 2560);
   await keyring.set(KEY_B, "t".repeat(1280));
@@ -607,15 +594,38 @@ Deno.test("wincred with the addon: target JIM:<key>, user <key>, reads never clo
 
   assert.equal(await keyring.delete(KEY_B), true);
   assert.equal(await keyring.delete(KEY_B), false);
-  assert.equal(
-    fake.credentials.has(`JIM:${KEY_B}`),
-    false,
-    "delete of a missing key leaves nothing",
-  );
-  fake.credentials.set("git:https://github.com", { user: "someone", password: "keep" });
+  fake.credentials.set("git:https://github.com", {
+    target: "git:https://github.com",
+    user: "someone",
+    secret: "keep",
+    persist: 2,
+    comment: "",
+  });
   await keyring.set(KEY_B, TOKEN);
   assert.equal(await keyring.deleteAll(), 2);
   assert.deepEqual([...fake.credentials.keys()], ["git:https://github.com"]);
+});
+
+Deno.test("wincred: a logon with no credential store is unavailable; other Windows errors fail the call", async () => {
+  const failing = (lastError: number): WincredApi => {
+    const fail = () => {
+      throw new WincredCallError("CredReadW", lastError);
+    };
+    return { write: fail, read: fail, remove: fail, list: fail };
+  };
+  const noStore = selectKeyring("windows", envOf({ JIM_KEYRING: "wincred" }), {
+    which: () => null,
+    openWincred: () => failing(1312),
+  });
+  const availability = await noStore.available();
+  assert.equal(availability.ok, false);
+  assert.match(!availability.ok ? availability.reason : "", /ERROR_NO_SUCH_LOGON_SESSION/);
+  await rejectsWith(noStore.set(KEY_A, TOKEN), "keyring_unavailable", /no credential store/);
+  const broken = selectKeyring("windows", envOf({ JIM_KEYRING: "wincred" }), {
+    which: () => null,
+    openWincred: () => failing(87),
+  });
+  await rejectsWith(broken.get(KEY_A), "failed", /Windows error 87/);
 });
 
 // ---- the native addon ----
@@ -758,5 +768,37 @@ Deno.test({
         `await attempt("get", () => keyring.get("${KEY_A}"));`,
       );
       assert.equal(bare.get.error, "keyring_unavailable", JSON.stringify(bare));
+    }),
+});
+
+Deno.test({
+  ...keyringTestGate(
+    "disconnect --all also removes the sign-ins the native backend wrote, and says how many",
+  ),
+  fn: () =>
+    withSession({}, async (session) => {
+      const wrote = await nativeInChild(
+        session.env,
+        `await attempt("set", () => keyring.set("${KEY_A}", ${JSON.stringify(TOKEN)}));`,
+      );
+      assert.equal(wrote.set, undefined, JSON.stringify(wrote));
+      const stored = await secretTool(
+        session.env,
+        ["store", "--label=JIM refresh token (x)", "service", "JIM", "url", KEY_B],
+        "from-secret-tool",
+      );
+      assert.equal(stored.code, 0);
+      const env = await JimEnv.create({ ...session.env, JIM_KEYRING: "auto" });
+      try {
+        const out = await env.run(["disconnect", "--all"]);
+        assert.equal(out.code, 0, out.stderr);
+        assert.match(out.stderr, /Removed 2 stored JIM sign-ins/);
+      } finally {
+        await env.dispose();
+      }
+      const native = await secretTool(session.env, ["lookup", "service", "JIM", "username", KEY_A]);
+      assert.equal(native.code, 1, "the addon's entry is gone");
+      const module = await secretTool(session.env, ["lookup", "service", "JIM", "url", KEY_B]);
+      assert.equal(module.code, 1, "the module's entry is gone");
     }),
 });

@@ -2,11 +2,17 @@
 // in deno.json ("permissions.jim"), for the host or for release targets, plus SHA-256 sums.
 // deno compile downloads its runtime base (denort) unless DENORT_BIN points at a local copy;
 // where neither works, this reports the build as skipped (exit 4) rather than pretending.
+//
+// The native keyring addon travels inside the binary: deno compile embeds node_modules, .node
+// files included, and extracts an addon to a temporary file when it is first loaded. Only the
+// platform packages `deno install` fetched for this machine are in node_modules, so a target
+// whose addon is missing would build a binary whose native backend fails at a user's first
+// use: that is refused here. Windows needs none (lib/keyring/wincred_api.ts uses advapi32).
 
 import { parseArgs } from "node:util";
-import { JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
+import { JIM_V8_FLAGS, pathFromFileUrl } from "../lib/runtime_flags.ts";
 
-const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
+const ROOT = pathFromFileUrl(new URL("../", import.meta.url)).replace(/\/$/, "");
 const TARGETS: Record<string, string> = {
   "x86_64-unknown-linux-gnu": "linux-x64",
   "aarch64-unknown-linux-gnu": "linux-arm64",
@@ -15,6 +21,14 @@ const TARGETS: Record<string, string> = {
   "x86_64-pc-windows-msvc": "windows-x64",
 };
 export const EXIT_SKIPPED = 4;
+// The @napi-rs/keyring platform package each target loads (its index.js picks it by OS/CPU).
+const ADDONS: Record<string, string | null> = {
+  "x86_64-unknown-linux-gnu": "linux-x64-gnu",
+  "aarch64-unknown-linux-gnu": "linux-arm64-gnu",
+  "x86_64-apple-darwin": "darwin-x64",
+  "aarch64-apple-darwin": "darwin-arm64",
+  "x86_64-pc-windows-msvc": null,
+};
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -49,6 +63,11 @@ async function main(): Promise<number> {
       "--output",
       output,
     ];
+    const addonProblem = await missingAddon(target ?? hostTarget());
+    if (addonProblem) {
+      console.error(`compile: ${addonProblem}`);
+      return 1;
+    }
     if (target) args.push("--target", target);
     // Commands load their modules with computed specifiers (lib/lazy_import.ts), which deno
     // compile cannot follow; list every module so the binary carries them all.
@@ -82,6 +101,38 @@ async function main(): Promise<number> {
   await Deno.writeTextFile(`${values.out}/SHA256SUMS`, `${sums.join("\n")}\n`);
   console.log(`compile: wrote ${values.out}/SHA256SUMS`);
   return 0;
+}
+
+function hostTarget(): string {
+  const cpu = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+  switch (Deno.build.os) {
+    case "darwin":
+      return `${cpu}-apple-darwin`;
+    case "windows":
+      return `${cpu}-pc-windows-msvc`;
+    default:
+      return `${cpu}-unknown-linux-gnu`;
+  }
+}
+
+/** Why the binary for `target` would lack its keyring addon, or null when it is in place. */
+export async function missingAddon(target: string, root = ROOT): Promise<string | null> {
+  const suffix = ADDONS[target];
+  if (suffix === undefined) return `no keyring addon is known for ${target}`;
+  if (suffix === null) return null;
+  const file = `keyring.${suffix}.node`;
+  const store = `${root}/node_modules/.deno`;
+  try {
+    for await (const entry of Deno.readDir(store)) {
+      if (!entry.name.startsWith(`@napi-rs+keyring-${suffix}@`)) continue;
+      const path = `${store}/${entry.name}/node_modules/@napi-rs/keyring-${suffix}/${file}`;
+      if ((await Deno.stat(path).catch(() => null))?.isFile) return null;
+    }
+  } catch {
+    // no node_modules: reported below
+  }
+  return `the keyring addon for ${target} (@napi-rs/keyring-${suffix}, ${file}) is not in ` +
+    "node_modules: run deno install on that platform, or build this target there";
 }
 
 async function libModules(): Promise<string[]> {

@@ -25,7 +25,7 @@ export function parseInstanceUrl(input: string): InstanceUrl {
   }
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(withScheme(text));
   } catch {
     throw usageError(
       `'${echoInput(text)}' is not a valid URL; expected e.g. https://jim.example.com`,
@@ -52,6 +52,17 @@ export function parseInstanceUrl(input: string): InstanceUrl {
   const port = url.port !== "" ? url.port : url.protocol === "https:" ? "443" : "80";
   const key = `${url.protocol}//${url.hostname}:${port}`.toLowerCase();
   return { base, key, loopback: isLoopbackHost(url.hostname), secure: url.protocol === "https:" };
+}
+
+/**
+ * A bare host (`jim.example.com`, `jim.example.com:8443/jim`) means https, as a browser's address
+ * bar takes it; anything with a scheme keeps it, so `ftp:` is refused by name, not rewritten.
+ */
+function withScheme(text: string): string {
+  if (text.includes("://")) return text;
+  // `host:8443` is a host and port; `mailto:x` is a scheme.
+  if (/^[a-z][a-z0-9+.-]*:(?!\d)/i.test(text)) return text;
+  return `https://${text}`;
 }
 
 /** The warning for credentials over plain http:// to another machine, or null. */

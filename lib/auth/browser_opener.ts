@@ -3,6 +3,8 @@
 // is passed as an argument and never through a shell. It holds no secret (the PKCE verifier
 // never leaves jim). A browser that keeps running is left running: the flow never waits for it.
 
+import { BASE_VARS, childEnv, SESSION_VARS, TEST_FIXTURE_VARS } from "../child_env.ts";
+
 export type RunOutcome =
   /** The command ended within the grace period with this exit code. */
   | { readonly status: "exited"; readonly code: number }
@@ -64,9 +66,10 @@ export function browserCommands(
   platform: string,
 ): BrowserCommand[] {
   if (browserEnv !== undefined && browserEnv.trim() !== "") {
-    return browserEnv.split(":").map((entry) => fromBrowserEntry(entry, url)).filter((c) =>
-      c !== undefined
-    );
+    // The list separator is the platform's PATH separator, so "C:\..." stays one entry.
+    return browserEnv.split(platform === "windows" ? ";" : ":").map((entry) =>
+      fromBrowserEntry(entry, url)
+    ).filter((c) => c !== undefined);
   }
   switch (platform) {
     case "darwin":
@@ -125,6 +128,18 @@ function splitWords(text: string): string[] {
   return words;
 }
 
+// What a browser or opener needs: the desktop session (display, bus, XDG dirs), WSL's bridge
+// for wslview, and BROWSER for xdg-open. Nothing else of jim's environment reaches the browser.
+const BROWSER_VARS = [
+  ...BASE_VARS,
+  ...SESSION_VARS,
+  "SHELL",
+  "BROWSER",
+  "WSL_DISTRO_NAME",
+  "WSL_INTEROP",
+  ...TEST_FIXTURE_VARS,
+];
+
 /**
  * The real `run`: starts the command with no stdio, waits at most `graceMs` for it to exit, and
  * otherwise leaves it running (unreferenced, so jim can exit; its exit is still collected).
@@ -141,6 +156,8 @@ export async function runDetached(
       stdin: "null",
       stdout: "null",
       stderr: "null",
+      clearEnv: true,
+      env: childEnv(BROWSER_VARS),
     }).spawn();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return { status: "not_found" };

@@ -53,7 +53,8 @@ const urlOption: OptionDef = {
   type: "string",
   cmdlet: "Url",
   value: "URL",
-  description: "base URL of the JIM instance, e.g. https://jim.example.com",
+  description:
+    "base URL of the JIM instance, e.g. https://jim.example.com (a bare host means https)",
 };
 
 export const COMMANDS: CommandDef[] = [
@@ -153,6 +154,7 @@ export const COMMANDS: CommandDef[] = [
         cmdlet: "All",
         description: "forget every stored JIM sign-in on this machine",
       },
+      json,
     ],
   },
   {
@@ -171,6 +173,24 @@ export const COMMANDS: CommandDef[] = [
       },
       json,
     ],
+  },
+  {
+    name: "doctor",
+    aliases: [],
+    // No module cmdlet checks the client's environment; Test- is the module's verb for checks
+    // (Test-JIMConnection, Test-JIMCertificate), and the thing checked is this machine's setup.
+    cmdlet: "Test-JIMEnvironment",
+    summary: "check the agent, credential store, browser, ports, proxy and the server",
+    positionals: [{ name: "url", value: "URL", required: false }],
+    options: [
+      {
+        ...urlOption,
+        description: "the JIM instance to check (default: the connected one)",
+      },
+      json,
+    ],
+    details: "One line per check: ✓ passed, or ✗ failed with the fix.\n" +
+      "Exit code 0 when every check passes, 1 otherwise.",
   },
   {
     name: "whoami",

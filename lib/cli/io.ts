@@ -10,6 +10,8 @@ export interface Io {
   err(text: string): void;
   /** True once stdout's reader has gone (`jim ... | head`): a long listing can stop there. */
   outClosed(): boolean;
+  /** True when stdout is a terminal (raw server text is then escaped, never interpreted). */
+  readonly outIsTerminal: boolean;
   /** Reads all of standard input as text, refusing more than `limit` bytes. */
   readStdin(limit: number, what: string): Promise<string>;
 }
@@ -31,6 +33,7 @@ export function denoIo(): Io {
     out: (text) => write(Deno.stdout, text),
     err: (text) => write(Deno.stderr, text),
     outClosed: () => closed,
+    outIsTerminal: Deno.stdout.isTerminal(),
     readStdin: async (limit, what) => {
       if (Deno.stdin.isTerminal()) {
         write(Deno.stderr, `Reading ${what} from standard input; finish with Ctrl-D.`);

@@ -79,15 +79,17 @@ export class TableWriter {
     const held = this.#held;
     this.#held = [];
     const columns = this.#columns(held) ?? scalarColumns(held);
+    // As formatTable: the titles, like the cells, are made safe for a terminal.
+    const titles = columns.map((col) => oneLineText(col, 80));
     const cells = held.map((row) => cellsOf(row, columns));
-    const widths = columns.map((col, i) =>
-      Math.max(col.length, ...cells.map((line) => line[i].length))
+    const widths = titles.map((title, i) =>
+      Math.max(title.length, ...cells.map((line) => line[i].length))
     );
     this.#layout = { columns, widths };
     this.#out(
       [
-        this.#render(columns),
-        this.#render(columns.map((col) => "-".repeat(col.length))),
+        this.#render(titles),
+        this.#render(titles.map((title) => "-".repeat(title.length))),
         ...cells.map((line) => this.#render(line)),
       ].join("\n"),
     );

@@ -67,6 +67,12 @@ async function dispatch(command: ParsedCommand, deps: Deps): Promise<number> {
       );
       return m.runTestConnection(m.parseTestConnection(command), deps);
     }
+    case "doctor": {
+      const { parseDoctor, runDoctor } = await load<typeof import("./commands/doctor.ts")>(
+        "./commands/doctor.ts",
+      );
+      return runDoctor(parseDoctor(command), deps);
+    }
     case "whoami": {
       const { parseWhoami, runWhoami } = await load<typeof import("./commands/whoami.ts")>(
         "./commands/whoami.ts",

@@ -3,6 +3,7 @@
 // and error wording common to all of them. Only refresh tokens go through here.
 
 import { JimError } from "../errors.ts";
+import type { WincredApi } from "./wincred_api.ts";
 
 /** The service name every JIM entry is stored under (shared with the JIM PowerShell module). */
 export const JIM_SERVICE = "JIM";
@@ -23,6 +24,8 @@ export interface Keyring {
   delete(key: string): Promise<boolean>;
   /** Removes every JIM entry, returns how many. */
   deleteAll(): Promise<number>;
+  /** The keys of every JIM entry, where the backend can list them (disconnect --all revokes). */
+  keys?(): Promise<string[]>;
 }
 
 export interface RunOptions {
@@ -32,7 +35,7 @@ export interface RunOptions {
   timeoutMs: number;
   /** Send stdout to /dev/null, for commands whose stdout carries secrets we do not need. */
   discardStdout?: boolean;
-  /** Variables added to the inherited environment. */
+  /** Variables set on top of the cleared-down environment every store tool gets. */
   env?: Record<string, string>;
 }
 
@@ -92,6 +95,8 @@ export interface KeyringDeps {
   which(name: string): string | null;
   /** Loads the native addon; called only when a backend that needs it is used. */
   loadNative(): Promise<NativeKeyringModule>;
+  /** Opens Windows' Credential Manager API (advapi32); throws where there is none. */
+  openWincred(): WincredApi;
 }
 
 export function keyringUnavailable(message: string, cause?: unknown): JimError {

@@ -1,7 +1,8 @@
 // Backend over npm:@napi-rs/keyring (keyring-rs) for Linux and macOS: entry (service `JIM`,
 // account `<key>`). On macOS that is the same login-Keychain item `security` reads and writes.
 // On Linux the addon's Secret Service items carry `service`/`username` attributes, not the
-// `url` attribute secret-tool uses, so the two Linux backends do not see each other's entries.
+// `url` attribute secret-tool uses, so the two Linux backends do not read each other's entries
+// (secret-tool's deleteAll removes both kinds, so `disconnect --all` leaves none behind).
 // The addon is imported only when this backend is first used.
 
 import {
@@ -63,6 +64,18 @@ export class NativeKeyring implements Keyring {
     checkKey(key);
     const addon = await loadAddon(this.deps);
     return await this.call("delete", (signal) => this.entry(addon, key).deleteCredential(signal));
+  }
+
+  async keys(): Promise<string[]> {
+    const addon = await loadAddon(this.deps);
+    if (typeof addon.findCredentialsAsync !== "function") {
+      throw keyringFailed("the native keyring addon cannot list entries");
+    }
+    const found = await this.call(
+      "list",
+      (signal) => addon.findCredentialsAsync(JIM_SERVICE, null, signal),
+    );
+    return [...new Set(found.map((credential) => credential.account))];
   }
 
   async deleteAll(): Promise<number> {

@@ -22,6 +22,7 @@ const TOOL = "secret-tool";
 // libsecret's messages are translated; the classification below reads the untranslated ones.
 const CHILD_ENV = { LC_ALL: "C.UTF-8", LANGUAGE: "C" };
 const URL_ATTRIBUTE = "attribute.url = ";
+const USERNAME_ATTRIBUTE = "attribute.username = ";
 
 export class SecretToolKeyring implements Keyring {
   readonly name = "secret-tool";
@@ -84,28 +85,47 @@ export class SecretToolKeyring implements Keyring {
   }
 
   async deleteAll(): Promise<number> {
+    const perMatch = await this.itemsPerMatch();
+    let removed = 0;
+    for (const [match, count] of perMatch) {
+      const [name, value] = match.split("\n");
+      const cleared = await this.exec(["clear", "service", JIM_SERVICE, name, value]);
+      const outcome = this.exited(cleared, "clear");
+      if (outcome.code === 0) removed += count;
+      else if (errorLines(outcome.stderr).length > 0) throw this.toolError("clear", outcome.stderr);
+    }
+    return removed;
+  }
+
+  async keys(): Promise<string[]> {
+    const values = [...(await this.itemsPerMatch()).keys()].map((match) => match.split("\n")[1]);
+    return [...new Set(values)];
+  }
+
+  /**
+   * How many JIM items each attribute value has: one attribute.url line per item the module or
+   * secret-tool wrote, one attribute.username line per item the native addon (keyring-rs) wrote
+   * for the same instance key. Several items may share a value and one clear removes them all,
+   * so deleteAll counts lines but clears each value once. Keys are "url\n<value>" or
+   * "username\n<value>".
+   */
+  private async itemsPerMatch(): Promise<Map<string, number>> {
     const result = await this.exec(["search", "--all", "service", JIM_SERVICE], {
       discardStdout: true,
     });
     const { code, stderr } = this.exited(result, "search");
     const problems = errorLines(stderr);
     if (code !== 0 || problems.length > 0) throw this.toolError("search", stderr);
-    // One attribute.url line per item; several items may share a url, and one clear removes
-    // them all, so count lines but clear each url once.
-    const perUrl = new Map<string, number>();
+    const perMatch = new Map<string, number>();
     for (const line of stderr.split("\n")) {
-      if (!line.startsWith(URL_ATTRIBUTE)) continue;
-      const url = line.slice(URL_ATTRIBUTE.length);
-      perUrl.set(url, (perUrl.get(url) ?? 0) + 1);
+      const attribute = [URL_ATTRIBUTE, USERNAME_ATTRIBUTE].find((a) => line.startsWith(a));
+      if (attribute === undefined) continue;
+      const match = `${attribute === URL_ATTRIBUTE ? "url" : "username"}\n${
+        line.slice(attribute.length)
+      }`;
+      perMatch.set(match, (perMatch.get(match) ?? 0) + 1);
     }
-    let removed = 0;
-    for (const [url, count] of perUrl) {
-      const cleared = await this.exec(["clear", "service", JIM_SERVICE, "url", url]);
-      const outcome = this.exited(cleared, "clear");
-      if (outcome.code === 0) removed += count;
-      else if (errorLines(outcome.stderr).length > 0) throw this.toolError("clear", outcome.stderr);
-    }
-    return removed;
+    return perMatch;
   }
 
   private async refuseIfLocked(key: string): Promise<void> {

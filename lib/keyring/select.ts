@@ -37,7 +37,7 @@ export function selectKeyring(
         timeoutMs,
       );
     case "native":
-      // On Windows the addon is used with the Credential Manager layout (target JIM:<key>).
+      // On Windows the native API is advapi32, with the Credential Manager layout (JIM:<key>).
       return platform === "windows"
         ? new WincredKeyring({ name: "native", cmdkeyPath: null }, all, timeoutMs)
         : new NativeKeyring(platform, all, timeoutMs);

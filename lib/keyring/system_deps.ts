@@ -3,13 +3,21 @@
 // pays for it unless a native backend is actually used).
 
 import type { CommandRunner, KeyringDeps, NativeKeyringModule, RunResult } from "./keyring.ts";
+import { BASE_VARS, childEnv, SESSION_VARS, TEST_FIXTURE_VARS } from "../child_env.ts";
+import { openWincredApi, type WincredApi } from "./wincred_api.ts";
 
 const MAX_OUTPUT_BYTES = 1 << 20;
+// secret-tool finds the Secret Service through the session bus (or autolaunches it from
+// XDG_RUNTIME_DIR or DISPLAY); security and cmdkey need only home and the system dirs.
+const STORE_TOOL_VARS = [...BASE_VARS, ...SESSION_VARS, ...TEST_FIXTURE_VARS];
 
 export interface SystemDepsOptions {
   /** PATH to search for executables; defaults to this process's PATH. */
   path?: string;
-  /** Variables added to every child's environment (tests point children at a private bus). */
+  /**
+   * Variables added to every child's environment (tests point children at a private bus). The
+   * rest of the environment is cleared down to what credential-store tools need.
+   */
   env?: Record<string, string>;
 }
 
@@ -18,7 +26,15 @@ export function systemDeps(options: SystemDepsOptions = {}): KeyringDeps {
     run: commandRunner(options.env),
     which: (name) => whichOnPath(name, options.path ?? Deno.env.get("PATH") ?? ""),
     loadNative: loadNativeAddon,
+    openWincred,
   };
+}
+
+let wincredApi: WincredApi | undefined;
+
+function openWincred(): WincredApi {
+  wincredApi ??= openWincredApi();
+  return wincredApi;
 }
 
 let nativeAddon: Promise<NativeKeyringModule> | undefined;
@@ -45,7 +61,8 @@ async function runCommand(
       stdin: options.stdin === undefined ? "null" : "piped",
       stdout: options.discardStdout ? "null" : "piped",
       stderr: "piped",
-      env: options.env,
+      clearEnv: true,
+      env: childEnv(STORE_TOOL_VARS, options.env),
     }).spawn();
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound

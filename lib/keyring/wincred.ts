@@ -1,7 +1,10 @@
 // Windows Credential Manager backend: generic credentials with target `JIM:<key>` and user
-// `<key>`, the JIM PowerShell module's layout, read and written through npm:@napi-rs/keyring.
-// When the addon cannot load, `cmdkey` still lists and deletes JIM entries; it cannot read a
-// secret and must never be handed one on argv, so get and set then report the store unusable.
+// `<key>`, the JIM PowerShell module's layout, read and written through advapi32
+// (wincred_api.ts) so both tools share one sign-in. When advapi32 cannot be opened, `cmdkey`
+// still lists and deletes JIM entries; it cannot read a secret and must never be handed one on
+// argv, so get and set then report the store unusable.
+// The Cred* calls are synchronous and cannot be time-boxed like the other backends' tools; they
+// are local calls to the Credential Manager service, which has no prompt to wait on.
 
 import {
   type Availability,
@@ -13,17 +16,21 @@ import {
   type KeyringDeps,
   keyringFailed,
   keyringUnavailable,
-  type NativeKeyringModule,
   requireExited,
   type RunResult,
   seconds,
 } from "./keyring.ts";
-import { callNative, loadAddon } from "./native.ts";
+import { type WincredApi, WincredCallError } from "./wincred_api.ts";
 import { JimError } from "../errors.ts";
 
 const TARGET_PREFIX = `${JIM_SERVICE}:`;
-// CRED_MAX_CREDENTIAL_BLOB_SIZE; the addon stores passwords as UTF-16, two bytes per ASCII char.
+// CRED_MAX_CREDENTIAL_BLOB_SIZE; the token is stored as UTF-16, two bytes per ASCII char.
 export const MAX_BLOB_BYTES = 2560;
+// Windows errors that mean "no credential store for this logon", not a failed operation.
+const STORE_UNAVAILABLE = new Map<number, string>([
+  [1312, "this logon session has no credential store (ERROR_NO_SUCH_LOGON_SESSION)"],
+  [5, "access to the credential store was denied (ERROR_ACCESS_DENIED)"],
+]);
 
 export function wincredTarget(key: string): string {
   return `${TARGET_PREFIX}${key}`;
@@ -31,7 +38,7 @@ export function wincredTarget(key: string): string {
 
 export interface WincredOptions {
   name: "wincred" | "native";
-  /** cmdkey's path for list and delete without the addon; null disables the fallback. */
+  /** cmdkey's path for list and delete without advapi32; null disables the fallback. */
   cmdkeyPath: string | null;
 }
 
@@ -41,119 +48,121 @@ export class WincredKeyring implements Keyring {
 
   constructor(
     options: WincredOptions,
-    private readonly deps: Pick<KeyringDeps, "loadNative" | "run">,
+    private readonly deps: Pick<KeyringDeps, "openWincred" | "run">,
     private readonly timeoutMs: number,
   ) {
     this.name = options.name;
     this.cmdkeyPath = options.cmdkeyPath;
   }
 
-  async available(): Promise<Availability> {
-    let addon: NativeKeyringModule;
+  available(): Promise<Availability> {
+    let api: WincredApi;
     try {
-      addon = await loadAddon(this.deps);
+      api = this.open();
     } catch (error) {
       const reason = (error as Error).message;
-      return {
+      return Promise.resolve({
         ok: false,
         reason: this.cmdkeyPath === null
           ? reason
           : `${reason}; cmdkey can only list and delete JIM entries`,
-      };
+      });
     }
     try {
-      await this.list(addon);
-      return { ok: true };
+      this.call("list", () => api.list(`${TARGET_PREFIX}*`));
+      return Promise.resolve({ ok: true });
     } catch (error) {
-      return { ok: false, reason: (error as Error).message };
+      return Promise.resolve({ ok: false, reason: (error as Error).message });
     }
   }
 
-  async get(key: string): Promise<string | null> {
-    checkKey(key);
-    const addon = await this.requireAddon("read");
-    // Read by enumeration, not through an entry: the addon's withTarget() writes an empty
-    // placeholder credential when the entry is created, which would overwrite the token.
-    const match = (await this.list(addon)).find((credential) => credential.account === key);
-    return match && match.password !== "" ? match.password : null;
+  get(key: string): Promise<string | null> {
+    return attempt(() => {
+      checkKey(key);
+      const api = this.requireApi("read");
+      const found = this.call("read", () => api.read(wincredTarget(key)));
+      return found && found.secret !== "" ? found.secret : null;
+    });
   }
 
-  async set(key: string, secret: string): Promise<void> {
-    checkKey(key);
-    checkSecret(secret);
-    const bytes = secret.length * 2;
-    if (bytes > MAX_BLOB_BYTES) {
-      throw keyringFailed(
-        `the token needs ${bytes} bytes; Windows Credential Manager holds at most ${MAX_BLOB_BYTES}`,
-      );
-    }
-    const addon = await this.requireAddon("write");
-    await callNative(
-      "write",
-      this.timeoutMs,
-      async (signal) =>
-        await addon.AsyncEntry.withTarget(wincredTarget(key), JIM_SERVICE, key)
-          .setPassword(secret, signal),
-      secret,
-    );
+  set(key: string, secret: string): Promise<void> {
+    return attempt(() => {
+      checkKey(key);
+      checkSecret(secret);
+      const bytes = secret.length * 2;
+      if (bytes > MAX_BLOB_BYTES) {
+        throw keyringFailed(
+          `the token needs ${bytes} bytes; Windows Credential Manager holds at most ${MAX_BLOB_BYTES}`,
+        );
+      }
+      const api = this.requireApi("write");
+      this.call("write", () => api.write(wincredTarget(key), key, secret));
+    });
   }
 
   async delete(key: string): Promise<boolean> {
     checkKey(key);
-    const addon = await this.optionalAddon();
-    if (addon === null) {
+    const api = await attempt(() => this.optionalApi());
+    if (api === null) {
       if (!(await this.cmdkeyList()).includes(key)) return false;
       return await this.cmdkeyDelete(key);
     }
-    if (!(await this.list(addon)).some((credential) => credential.account === key)) return false;
-    return await this.removeWithAddon(addon, key);
+    return this.call("delete", () => api.remove(wincredTarget(key)));
   }
 
   async deleteAll(): Promise<number> {
-    const addon = await this.optionalAddon();
-    const keys = addon === null
-      ? await this.cmdkeyList()
-      : [...new Set((await this.list(addon)).map((credential) => credential.account))];
+    const api = await attempt(() => this.optionalApi());
+    if (api === null) {
+      let removed = 0;
+      for (const key of await this.cmdkeyList()) if (await this.cmdkeyDelete(key)) removed++;
+      return removed;
+    }
     let removed = 0;
-    for (const key of keys) {
-      const gone = addon === null
-        ? await this.cmdkeyDelete(key)
-        : await this.removeWithAddon(addon, key);
-      if (gone) removed++;
+    for (const { target } of this.call("list", () => api.list(`${TARGET_PREFIX}*`))) {
+      if (this.call("delete", () => api.remove(target))) removed++;
     }
     return removed;
   }
 
-  private list(addon: NativeKeyringModule) {
-    return callNative(
-      "list",
-      this.timeoutMs,
-      (signal) => addon.findCredentialsAsync(JIM_SERVICE, `${TARGET_PREFIX}*`, signal),
-    );
-  }
-
-  private removeWithAddon(addon: NativeKeyringModule, key: string): Promise<boolean> {
-    return callNative(
-      "delete",
-      this.timeoutMs,
-      async (signal) =>
-        await addon.AsyncEntry.withTarget(wincredTarget(key), JIM_SERVICE, key)
-          .deleteCredential(signal),
-    );
-  }
-
-  private async optionalAddon(): Promise<NativeKeyringModule | null> {
+  private open(): WincredApi {
     try {
-      return await loadAddon(this.deps);
+      return this.deps.openWincred();
+    } catch (error) {
+      const detail = error instanceof Error ? diagnosticLine(error.message, "") : String(error);
+      throw keyringUnavailable(
+        `the Windows credential API (advapi32) could not be opened: ${detail}`,
+        error,
+      );
+    }
+  }
+
+  /** One Cred* call, its Windows error turned into a one-line JimError. */
+  private call<T>(what: string, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      const known = error instanceof WincredCallError
+        ? STORE_UNAVAILABLE.get(error.lastError)
+        : undefined;
+      const message = `Credential Manager ${what} failed: ${known ?? (error as Error).message}`;
+      throw known === undefined
+        ? keyringFailed(message, error)
+        : keyringUnavailable(message, error);
+    }
+  }
+
+  private optionalApi(): WincredApi | null {
+    try {
+      return this.open();
     } catch (error) {
       if (this.cmdkeyPath === null) throw error;
       return null;
     }
   }
 
-  private async requireAddon(what: "read" | "write"): Promise<NativeKeyringModule> {
+  private requireApi(what: "read" | "write"): WincredApi {
     try {
-      return await loadAddon(this.deps);
+      return this.open();
     } catch (error) {
       if (this.cmdkeyPath === null || !(error instanceof JimError)) throw error;
       throw keyringUnavailable(
@@ -185,6 +194,15 @@ export class WincredKeyring implements Keyring {
 
   private exited(result: RunResult) {
     return requireExited(result, `cmdkey did not answer within ${seconds(this.timeoutMs)}`);
+  }
+}
+
+/** Runs synchronous work, its throw becoming the promise's rejection. */
+function attempt<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

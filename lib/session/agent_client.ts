@@ -5,9 +5,8 @@
 import { JimError } from "../errors.ts";
 import { startDeadline } from "../deadline.ts";
 import type { PageSink } from "../api/paging.ts";
-import { encodeLine, readLine, writeBytes } from "./framing.ts";
+import { encodeLine, LineReader, readLine, writeBytes } from "./framing.ts";
 import { AgentNotRunning, connectAgent } from "./agent_transport.ts";
-import { LineReader } from "./line_reader.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
 import {
   type AgentRequest,
@@ -19,7 +18,7 @@ import {
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 
-type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v" | "auth"> : never
+type RequestBody = AgentRequest extends infer R ? R extends unknown ? Omit<R, "v"> : never
   : never;
 
 export { AgentNotRunning };
@@ -40,6 +39,10 @@ const TIMEOUTS: AgentTimeouts = {
   batchMs: 2 * 60_000,
 };
 
+// A live agent answers the loopback handshake at once; a listener that accepts and stays silent
+// (another program on a dead agent's port) counts as no agent once this has passed.
+const HANDSHAKE_WAIT_MS = 5_000;
+
 export class AgentClient {
   readonly endpoint: AgentEndpoint;
   readonly #timeouts: AgentTimeouts;
@@ -56,7 +59,10 @@ export class AgentClient {
 
   /** Sends one request; throws AgentNotRunning when no agent answers. */
   async send(request: RequestBody, onTrace?: (line: string) => void): Promise<unknown> {
-    const { conn, auth } = await connectAgent(this.endpoint);
+    const conn = await connectAgent(
+      this.endpoint,
+      Math.min(this.#timeouts.controlMs, HANDSHAKE_WAIT_MS),
+    );
     const limit = request.op === "request"
       ? this.#timeouts.callMs
       : request.op === "batch"
@@ -71,7 +77,7 @@ export class AgentClient {
     });
     try {
       // Encoded once: the bytes checked against the agent's limit are the bytes sent.
-      const message = encodeLine({ v: PROTOCOL_VERSION, ...request, ...(auth ? { auth } : {}) });
+      const message = encodeLine({ v: PROTOCOL_VERSION, ...request });
       if (message.length - 1 > MAX_REQUEST_BYTES) {
         throw new JimError(
           "usage",
@@ -128,7 +134,10 @@ export class AgentClient {
     onPage: PageSink,
     onTrace?: (line: string) => void,
   ): Promise<number> {
-    const { conn, auth } = await connectAgent(this.endpoint);
+    const conn = await connectAgent(
+      this.endpoint,
+      Math.min(this.#timeouts.controlMs, HANDSHAKE_WAIT_MS),
+    );
     // Each frame may take as long as one call (rate-limit waits included); the whole stream may
     // take longer.
     let deadline = startDeadline(this.#timeouts.callMs, () => closeQuietly(conn));
@@ -142,10 +151,10 @@ export class AgentClient {
     // An error of the reader's own (its output failing) is its own, not the agent's.
     let inSink = false;
     try {
-      await writeBytes(conn, requestBytes({ op: "stream", call }, auth));
-      const reader = new LineReader(conn, MAX_RESPONSE_BYTES);
+      await writeBytes(conn, requestBytes({ op: "stream", call }));
+      const reader = new LineReader(conn);
       for (;; answered = true) {
-        const line = await reader.next();
+        const line = await reader.readLine(MAX_RESPONSE_BYTES);
         if (line === null) throw new AgentNotRunning();
         deadline.cancel();
         const frame = parseStreamFrame(line);
@@ -186,9 +195,9 @@ export class AgentClient {
 }
 
 /** The request line, refused here when the agent would refuse it for its size. */
-function requestBytes(request: RequestBody, auth: string | undefined): Uint8Array {
+function requestBytes(request: RequestBody): Uint8Array {
   // Encoded once: the bytes checked against the agent's limit are the bytes sent.
-  const message = encodeLine({ v: PROTOCOL_VERSION, ...request, ...(auth ? { auth } : {}) });
+  const message = encodeLine({ v: PROTOCOL_VERSION, ...request });
   if (message.length - 1 > MAX_REQUEST_BYTES) {
     throw new JimError(
       "usage",

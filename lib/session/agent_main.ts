@@ -27,6 +27,7 @@ export async function agentMain(): Promise<number> {
       version: VERSION,
       holder: {
         now: Date.now,
+        idleTimeoutMs: idleTimeoutMs(env),
         perform: async (session, credentials, call) => {
           const trace: string[] = [];
           const fetchFn = tracedFetch(fetch, {
@@ -69,6 +70,12 @@ export async function agentMain(): Promise<number> {
           return refreshSession(session.oauth?.context, refreshToken, session.url, {
             httpClient: caClient(session.caCertPem),
             timeoutMs: session.httpTimeoutMs,
+          });
+        },
+        revoke: async (session, refreshToken) => {
+          const { revokeSessionToken } = await import("../auth/revoke.ts");
+          return revokeSessionToken(session.oauth?.context, refreshToken, {
+            httpClient: caClient(session.caCertPem),
           });
         },
         storeRefreshToken: async (session, refreshToken) => {

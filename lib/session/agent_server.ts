@@ -2,9 +2,10 @@
 // performs API requests for later commands, so no secret is written to disk by jim.
 
 import { JimError } from "../errors.ts";
-import { FrameTooLarge, readLine, writeLine } from "./framing.ts";
+import { FrameTooLarge, LineReader, writeLine } from "./framing.ts";
 import {
   type AgentRequest,
+  type DisconnectResult,
   errorResponse,
   MAX_REQUEST_BYTES,
   okResponse,
@@ -12,7 +13,8 @@ import {
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
-import { openAgentListener, secretMatches } from "./agent_transport.ts";
+import { openAgentListener } from "./agent_transport.ts";
+import { answerHandshake } from "./agent_handshake.ts";
 import { AgentClient } from "./agent_client.ts";
 import { SessionHolder, type SessionHolderDeps } from "./session_holder.ts";
 import { serveStream } from "./agent_stream.ts";
@@ -28,6 +30,14 @@ export interface AgentOptions {
 }
 
 const READ_TIMEOUT_MS = 10_000;
+// Over TCP anyone on the machine may connect. Until a connection has proved itself it gets a
+// few hundred bytes and this long to do so; past this many at once, more are turned away at the
+// door, so no number of strangers can make the agent hold more than a few kilobytes for them.
+const HANDSHAKE_TIMEOUT_MS = 3_000;
+const MAX_UNAUTHENTICATED = 32;
+// How often the agent checks that its socket or port file is still the one it made (gpg-agent
+// checks its socket every few seconds too).
+const WATCH_INTERVAL_MS = 2_000;
 
 export async function runAgent(options: AgentOptions): Promise<void> {
   const opened = await openAgentListener(options.endpoint, options.uid, answersHello);
@@ -37,21 +47,40 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   let stopping = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let removed: Promise<void> | null = null;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    clearTimeout(idleTimer);
+  // Gone or replaced (the login ended, or a newer agent took the path): no command can reach
+  // this agent any more, so it must not go on holding the session.
+  let watching = false;
+  const watch = setInterval(async () => {
+    if (watching || stopping) return;
+    watching = true;
     try {
-      listener.close();
-    } catch { /* already closed */ }
-    // Give up the path now, not after in-flight calls finish: a new agent may start meanwhile.
-    removed = opened.cleanup();
+      if (!(await opened.stillOurs())) {
+        holder.clear();
+        await stop();
+      }
+    } finally {
+      watching = false;
+    }
+  }, WATCH_INTERVAL_MS);
+  // Resolves once the socket or port file is given up, so `disconnect` can answer after that.
+  const stop = (): Promise<void> => {
+    if (!stopping) {
+      stopping = true;
+      clearTimeout(idleTimer);
+      clearInterval(watch);
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+      // Give up the path now, not after in-flight calls finish: a new agent may start meanwhile.
+      removed = opened.cleanup();
+    }
+    return removed ?? Promise.resolve();
   };
   const touch = () => {
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(stop, options.idleTimeoutMs);
+    idleTimer = setTimeout(() => void stop(), options.idleTimeoutMs);
   };
-  const onSignal = () => stop();
+  const onSignal = () => void stop();
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     Deno.addSignalListener(signal, onSignal);
   }
@@ -59,10 +88,11 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   options.onReady();
 
   const inFlight = new Set<Promise<void>>();
+  const waiting = { count: 0 };
   try {
     for await (const conn of listener) {
       touch();
-      const job = serve(conn, holder, options.version, secret, stop).finally(() =>
+      const job = serve(conn, holder, options.version, secret, waiting, stop).finally(() =>
         inFlight.delete(job)
       );
       inFlight.add(job);
@@ -85,12 +115,38 @@ async function serve(
   holder: SessionHolder,
   version: string,
   secret: string | null,
-  stop: () => void,
+  waiting: { count: number },
+  stop: () => Promise<void>,
 ): Promise<void> {
+  const reader = new LineReader(conn);
   try {
+    if (secret !== null) {
+      // Small frames each way: none may wait for a delayed ACK.
+      (conn as Deno.TcpConn).setNoDelay(true);
+      if (waiting.count >= MAX_UNAUTHENTICATED) {
+        const busy = new JimError("protocol", "bad agent request: too many connections waiting");
+        await withTimeout(writeLine(conn, errorResponse(busy)), 100).catch(() => {});
+        return;
+      }
+      waiting.count++;
+      try {
+        await withTimeout(answerHandshake(conn, reader, secret), HANDSHAKE_TIMEOUT_MS);
+      } catch (error) {
+        const refusal = error instanceof JimError ? error : new JimError(
+          "protocol",
+          error instanceof FrameTooLarge
+            ? `bad agent request: ${error.message}`
+            : "bad agent request: not received in time",
+        );
+        await withTimeout(writeLine(conn, errorResponse(refusal)), 100).catch(() => {});
+        return;
+      } finally {
+        waiting.count--;
+      }
+    }
     let line: string | null;
     try {
-      line = await withTimeout(readLine(conn, MAX_REQUEST_BYTES), READ_TIMEOUT_MS);
+      line = await withTimeout(reader.readLine(MAX_REQUEST_BYTES), READ_TIMEOUT_MS);
     } catch (error) {
       const message = error instanceof FrameTooLarge
         ? `bad agent request: ${error.message}`
@@ -102,9 +158,6 @@ async function serve(
     let request: AgentRequest;
     try {
       request = parseRequest(line);
-      if (secret !== null && !secretMatches(request.auth, secret)) {
-        throw new JimError("protocol", "bad agent request: not authorised");
-      }
     } catch (error) {
       await writeLine(conn, errorResponse(error));
       return;
@@ -119,8 +172,9 @@ async function serve(
     } catch (error) {
       response = errorResponse(error);
     }
+    // The path is gone before the answer: once `disconnect` returns, no command finds an agent.
+    if (request.op === "disconnect" || request.op === "shutdown") await stop();
     await writeLine(conn, response).catch(() => {});
-    if (request.op === "disconnect" || request.op === "shutdown") stop();
   } catch {
     // A client that went away mid-answer must not take the agent down.
   } finally {
@@ -146,14 +200,18 @@ function handle(request: AgentRequest, holder: SessionHolder, version: string): 
     case "stream":
       // Answered frame by frame in serveStream, never with one response.
       return Promise.reject(new JimError("protocol", "bad agent request: stream out of place"));
-    case "disconnect": {
-      const status = holder.status();
-      holder.clear();
-      return Promise.resolve(status);
-    }
+    case "disconnect":
+      return disconnect(holder, request.revoke === true);
     case "shutdown":
       return Promise.resolve({ stopping: true });
   }
+}
+
+async function disconnect(holder: SessionHolder, revoke: boolean): Promise<DisconnectResult> {
+  const status = holder.status();
+  const revocation = revoke ? await holder.revoke() : undefined;
+  holder.clear();
+  return revocation === undefined ? status : { ...status, revocation };
 }
 
 const STALE_CHECK_MS = 2_000;

@@ -2,14 +2,35 @@
 // re-running this same program: the compiled binary, or main.ts under the binary's permissions.
 
 import { JimError } from "../errors.ts";
-import { AGENT_V8_FLAGS, denoRunArgs } from "../runtime_flags.ts";
+import { AGENT_V8_FLAGS, denoRunArgs, pathFromFileUrl } from "../runtime_flags.ts";
+import { BASE_VARS, childEnv, PROXY_VARS, SESSION_VARS } from "../child_env.ts";
 
 export const AGENT_COMMAND = "__agent";
 const READY_TIMEOUT_MS = 20_000;
 
+// The agent's settings (lib/settings.ts, socket_path.ts, keyring/select.ts), what its keyring
+// tools and HTTP client need, and what `deno run` needs to find its cache when jim runs from a
+// checkout. Never JIM_API_KEY or JIM_URL: a session reaches the agent over its socket only.
+export const AGENT_VARS = [
+  ...BASE_VARS,
+  ...SESSION_VARS,
+  ...PROXY_VARS,
+  "JIM_AGENT_SOCKET",
+  "JIM_AGENT_TRANSPORT",
+  "JIM_AGENT_IDLE_TIMEOUT",
+  "JIM_HTTP_TIMEOUT",
+  "JIM_KEYRING",
+  "JIM_KEYRING_TIMEOUT",
+  "NAPI_RS_NATIVE_LIBRARY_PATH",
+  "DENO_DIR",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "NO_COLOR",
+] as const;
+
 export function agentArgv(): string[] {
   if (Deno.build.standalone) return [Deno.execPath(), AGENT_COMMAND];
-  const main = decodeURIComponent(new URL("../../main.ts", import.meta.url).pathname);
+  const main = pathFromFileUrl(new URL("../../main.ts", import.meta.url));
   return [Deno.execPath(), ...denoRunArgs(AGENT_V8_FLAGS), main, AGENT_COMMAND];
 }
 
@@ -26,8 +47,9 @@ export async function startAgentProcess(): Promise<void> {
       stdin: "null",
       stdout: "piped",
       stderr: "null",
-      // The compiled binary takes V8 flags from the environment (added to the inherited one).
-      env: Deno.build.standalone ? { DENO_V8_FLAGS: AGENT_V8_FLAGS } : undefined,
+      clearEnv: true,
+      // The compiled binary takes its extra V8 flags from the environment.
+      env: childEnv(AGENT_VARS, Deno.build.standalone ? { DENO_V8_FLAGS: AGENT_V8_FLAGS } : {}),
     }).spawn();
   } catch (error) {
     throw new JimError("agent", `cannot start the session agent: ${(error as Error).message}`);

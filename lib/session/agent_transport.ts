@@ -1,10 +1,15 @@
 // How the CLI and the agent reach each other: a Unix socket (0600, in the private directory),
 // or where there are none (Windows) a loopback TCP port whose number and per-start secret sit in
-// a 0600 file at the same path. Every request over TCP must carry that secret.
+// a 0600 file at the same path. Over TCP both sides prove they hold that secret before anything
+// else is said (agent_handshake.ts). The agent lives only as long as its socket or port file is
+// still the one it made: logind removes /run/user/UID at the last logout, and a newer agent may
+// have taken the path.
 
 import { JimError } from "../errors.ts";
+import { proveAgent } from "./agent_handshake.ts";
 import {
   type AgentEndpoint,
+  boundSocketPath,
   checkPrivateDir,
   checkPrivateEntry,
   ensurePrivateDir,
@@ -15,8 +20,10 @@ export class AgentNotRunning extends Error {}
 
 export interface AgentListener {
   listener: Deno.Listener;
-  /** The secret every request must carry (TCP only). */
+  /** The secret each connection's handshake proves (TCP only). */
   secret: string | null;
+  /** Whether the socket or port file at the path is still the one this agent made. */
+  stillOurs(): Promise<boolean>;
   /** Removes the socket or the port file, if it is still ours. */
   cleanup(): Promise<void>;
 }
@@ -36,21 +43,32 @@ export async function openAgentListener(
   await ensurePrivateDir(parentDir(path), uid);
   await removeStale(endpoint, alive);
   if (endpoint.kind === "unix") {
+    // Bound under a name of its own, then renamed into place: Deno unlinks the bound path when
+    // the listener closes, which must not take away a socket a newer agent has put at `path`.
+    // (The short name keeps within the socket path limit that agentEndpoint checked.)
+    const bound = boundSocketPath(path, Deno.pid);
     let listener: Deno.Listener;
     try {
-      listener = Deno.listen({ transport: "unix", path });
+      await Deno.remove(bound).catch(() => {});
+      listener = Deno.listen({ transport: "unix", path: bound });
+      await Deno.chmod(bound, 0o600);
+      await Deno.rename(bound, path);
     } catch (error) {
       throw new JimError("agent", `cannot listen on ${path}: ${(error as Error).message}`);
     }
-    await Deno.chmod(path, 0o600);
-    const { ino } = await Deno.lstat(path);
+    const { ino, dev } = await Deno.lstat(path);
+    const stillOurs = async () => {
+      const current = await Deno.lstat(path).catch(() => null);
+      return current !== null && current.isSocket !== false && current.ino === ino &&
+        current.dev === dev;
+    };
     return {
       listener,
       secret: null,
+      stillOurs,
       // A newer agent may already listen at this path: remove only the socket this one made.
       cleanup: async () => {
-        const current = await Deno.lstat(path).catch(() => null);
-        if (current && current.ino === ino) await Deno.remove(path).catch(() => {});
+        if (await stillOurs()) await Deno.remove(path).catch(() => {});
       },
     };
   }
@@ -60,24 +78,29 @@ export async function openAgentListener(
   const temp = `${path}.${Deno.pid}.tmp`;
   await Deno.writeTextFile(temp, JSON.stringify(info), { mode: 0o600 });
   await Deno.rename(temp, path);
+  const stillOurs = async () => (await readPortFile(path).catch(() => null))?.secret === secret;
   return {
     listener,
     secret,
+    stillOurs,
     cleanup: async () => {
-      const current = await readPortFile(path).catch(() => null);
-      if (current?.secret === secret) await Deno.remove(path).catch(() => {});
+      if (await stillOurs()) await Deno.remove(path).catch(() => {});
     },
   };
 }
 
 /**
- * Connects to the agent; throws AgentNotRunning when nothing answers there. Before anything is
- * sent, the directory and the socket (or port file) must be the user's own and private: in a
- * shared /tmp another user could otherwise stand up a fake agent and collect the credentials.
+ * Connects to the agent and, over TCP, completes the handshake: the connection returned is
+ * ready for a request. Throws AgentNotRunning when nothing answers there, or (TCP) when what
+ * answers cannot prove it holds the port file's secret: the port of an agent that died may by
+ * now belong to another user. Before anything is sent, the directory and the socket (or port
+ * file) must be the user's own and private: in a shared /tmp another user could otherwise stand
+ * up a fake agent and collect the credentials. `handshakeMs` bounds the wait for the agent's proof.
  */
 export async function connectAgent(
   endpoint: AgentEndpoint,
-): Promise<{ conn: Deno.Conn; auth?: string }> {
+  handshakeMs: number,
+): Promise<Deno.Conn> {
   const dir = parentDir(endpoint.path);
   let entry: Deno.FileInfo;
   try {
@@ -92,29 +115,37 @@ export async function connectAgent(
   checkPrivateDir(dir, endpoint.uid);
   checkPrivateEntry(endpoint.path, entry, endpoint);
   try {
+    // The socket's own permissions admit only this user (checked above): no handshake there.
     if (endpoint.kind === "unix") {
-      return { conn: await Deno.connect({ transport: "unix", path: endpoint.path }) };
+      return await Deno.connect({ transport: "unix", path: endpoint.path });
     }
     const info = await readPortFile(endpoint.path);
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: info.port });
-    return { conn, auth: info.secret };
+    // The proof and the request go in two small writes: with Nagle's algorithm the second would
+    // wait for the agent's delayed ACK (40 ms on Linux).
+    conn.setNoDelay(true);
+    let proved = false;
+    try {
+      proved = await proveAgent(conn, info.secret, handshakeMs);
+    } finally {
+      if (!proved) {
+        try {
+          conn.close();
+        } catch { /* closed at the deadline */ }
+      }
+    }
+    if (!proved) throw new AgentNotRunning();
+    return conn;
   } catch (error) {
     if (
       error instanceof AgentNotRunning || error instanceof Deno.errors.NotFound ||
-      error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.ConnectionReset
+      error instanceof Deno.errors.ConnectionRefused ||
+      error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe
     ) {
       throw new AgentNotRunning();
     }
     throw new JimError("agent", `cannot reach the session agent: ${(error as Error).message}`);
   }
-}
-
-/** Constant-time comparison, so the secret cannot be guessed a byte at a time. */
-export function secretMatches(given: unknown, secret: string): boolean {
-  if (typeof given !== "string" || given.length !== secret.length) return false;
-  let diff = 0;
-  for (let i = 0; i < secret.length; i++) diff |= given.charCodeAt(i) ^ secret.charCodeAt(i);
-  return diff === 0;
 }
 
 async function readPortFile(path: string): Promise<PortFile> {

@@ -41,3 +41,50 @@ export async function writeBytes(conn: Deno.Conn, bytes: Uint8Array): Promise<vo
   let written = 0;
   while (written < bytes.length) written += await conn.write(bytes.subarray(written));
 }
+
+/**
+ * Reads newline-delimited frames one after another from one connection, keeping what arrived
+ * past a frame's newline for the next (the loopback client sends its proof and its request in one
+ * write). Each read asks for at most `limit` + 1 bytes, so a small frame never pulls in more.
+ */
+export class LineReader {
+  readonly #conn: Deno.Conn;
+  #pending: Uint8Array = new Uint8Array(0);
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /** The next frame, or null at end of stream; throws FrameTooLarge past `limit` bytes. */
+  async readLine(limit: number): Promise<string | null> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    let chunk = this.#pending;
+    this.#pending = new Uint8Array(0);
+    while (true) {
+      const newline = chunk.indexOf(10);
+      const part = newline >= 0 ? chunk.subarray(0, newline) : chunk;
+      size += part.length;
+      if (size > limit) throw new FrameTooLarge(`message larger than ${limit} bytes`);
+      if (part.length > 0) chunks.push(part.slice());
+      if (newline >= 0) {
+        this.#pending = chunk.slice(newline + 1);
+        break;
+      }
+      const buffer = new Uint8Array(Math.min(64 * 1024, limit - size + 1));
+      const n = await this.#conn.read(buffer);
+      if (n === null) {
+        if (size === 0) return null;
+        break;
+      }
+      chunk = buffer.subarray(0, n);
+    }
+    const all = new Uint8Array(size);
+    let offset = 0;
+    for (const piece of chunks) {
+      all.set(piece, offset);
+      offset += piece.length;
+    }
+    return new TextDecoder().decode(all);
+  }
+}

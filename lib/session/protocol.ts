@@ -3,9 +3,11 @@
 // Every request is validated here before the agent acts on it.
 
 import { type ErrorCode, JimError } from "../errors.ts";
+import type { Revocation } from "../auth/revoke.ts";
 
-// 2: the batch operation.
-export const PROTOCOL_VERSION = 2;
+// 2: the batch operation. 3: the loopback transport's challenge–response (agent_handshake.ts)
+// in place of the secret in each request.
+export const PROTOCOL_VERSION = 3;
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -51,7 +53,7 @@ export interface ApiCall {
 }
 
 export type AgentRequest =
-  & { v: number; auth?: string }
+  & { v: number }
   & (
     | { op: "hello" }
     | { op: "status" }
@@ -59,7 +61,8 @@ export type AgentRequest =
     | { op: "request"; call: ApiCall }
     | { op: "batch"; calls: ApiCall[] }
     | { op: "stream"; call: ApiCall }
-    | { op: "disconnect" }
+    /** revoke: first revoke the refresh token at the identity provider (RFC 7009). */
+    | { op: "disconnect"; revoke?: boolean }
     | { op: "shutdown" }
   );
 
@@ -78,7 +81,14 @@ export interface SessionStatus {
   refreshError: string | null;
   identity: Record<string, unknown> | null;
   agentPid: number;
+  /** Seconds without a request before the agent exits (each request restarts the count). */
+  idleTimeoutSeconds?: number;
+  /** Set when writing a rotated refresh token back to the credential store failed. */
+  writeBackError?: string | null;
 }
+
+/** The `disconnect` answer: the session as it was, and what revocation did (when asked). */
+export type DisconnectResult = SessionStatus & { revocation?: Revocation | null };
 
 /** What `status` says when there is no session. */
 export const DISCONNECTED: Omit<SessionStatus, "agentPid"> = {
@@ -152,6 +162,11 @@ export function parseRequest(line: string): AgentRequest {
   }
   if (typeof value.op !== "string" || !OPS.has(value.op)) throw bad("unknown operation");
   if (value.op === "adopt") checkSession(value.session);
+  if (
+    value.op === "disconnect" && value.revoke !== undefined && typeof value.revoke !== "boolean"
+  ) {
+    throw bad("disconnect revoke must be a boolean");
+  }
   if (value.op === "request") checkCall(value.call);
   if (value.op === "stream") {
     checkCall(value.call);

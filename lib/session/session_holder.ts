@@ -13,6 +13,7 @@ import type {
 } from "./protocol.ts";
 import { DISCONNECTED, previewApiKey } from "./protocol.ts";
 import { TokenKeeper, type Tokens } from "./token_keeper.ts";
+import type { Revocation } from "../auth/revoke.ts";
 
 export type { Credentials };
 
@@ -34,6 +35,10 @@ export interface SessionHolderDeps {
   ): Promise<{ accessToken: string; refreshToken?: string; expiresAt: number }>;
   /** Writes a rotated refresh token back to the credential store (persisted sessions only). */
   storeRefreshToken?(session: SessionRecord, refreshToken: string): Promise<void>;
+  /** Revokes the refresh token at the session's identity provider (disconnect). */
+  revoke?(session: SessionRecord, refreshToken: string): Promise<Revocation>;
+  /** The agent's idle timeout, reported by status. */
+  idleTimeoutMs?: number;
 }
 
 export interface StreamSink {
@@ -53,6 +58,7 @@ export class SessionHolder {
   #deps: SessionHolderDeps;
   #session: SessionRecord | null = null;
   #keeper: TokenKeeper | null = null;
+  #writeBackError: string | null = null;
 
   constructor(deps: SessionHolderDeps) {
     this.#deps = deps;
@@ -61,6 +67,7 @@ export class SessionHolder {
   adopt(session: SessionRecord): void {
     this.#session = session;
     this.#keeper = null;
+    this.#writeBackError = null;
     const oauth = session.oauth;
     if (session.authMethod === "OAuth" && oauth) {
       const tokens: Tokens = {
@@ -77,8 +84,14 @@ export class SessionHolder {
           // back into the store that disconnect just cleared or the new session owns.
           if (this.#session !== session) return;
           if (rotated && oauth.persist && fresh.refreshToken && this.#deps.storeRefreshToken) {
-            // Best effort: the in-memory session stays valid even if the store is gone.
-            await this.#deps.storeRefreshToken(session, fresh.refreshToken).catch(() => {});
+            // Best effort: the in-memory session stays valid even if the store is gone; status
+            // reports the failure (jim doctor shows it).
+            try {
+              await this.#deps.storeRefreshToken(session, fresh.refreshToken);
+              this.#writeBackError = null;
+            } catch (error) {
+              this.#writeBackError = error instanceof Error ? error.message : String(error);
+            }
           }
         },
       });
@@ -90,9 +103,23 @@ export class SessionHolder {
     this.#keeper = null;
   }
 
+  /** Revokes the session's refresh token at its provider; null when there is none to revoke. */
+  async revoke(): Promise<Revocation | null> {
+    const session = this.#session;
+    const refreshToken = this.#keeper?.refreshToken;
+    if (!session || !refreshToken || !this.#deps.revoke) return null;
+    return await this.#deps.revoke(session, refreshToken);
+  }
+
   status(): SessionStatus {
     const session = this.#session;
-    if (!session) return { ...DISCONNECTED, agentPid: Deno.pid };
+    if (!session) {
+      return {
+        ...DISCONNECTED,
+        agentPid: Deno.pid,
+        idleTimeoutSeconds: this.#idleTimeoutSeconds(),
+      };
+    }
     const keeper = this.#keeper;
     return {
       connected: true,
@@ -107,7 +134,14 @@ export class SessionHolder {
       refreshError: keeper?.failure?.message ?? null,
       identity: session.identity,
       agentPid: Deno.pid,
+      idleTimeoutSeconds: this.#idleTimeoutSeconds(),
+      writeBackError: this.#writeBackError,
     };
+  }
+
+  #idleTimeoutSeconds(): number | undefined {
+    const ms = this.#deps.idleTimeoutMs;
+    return ms === undefined ? undefined : Math.round(ms / 1000);
   }
 
   call(call: ApiCall): Promise<ApiResult> {

@@ -1,4 +1,5 @@
-// Where the session agent listens, and the checks that keep that place private to the user:
+// Where the session agent listens ($XDG_RUNTIME_DIR/jim, else ~/.cache/jim), and the checks that
+// keep that place private to the user:
 // a 0700 directory owned by the user (not a symlink) and a 0600 socket. Where Unix sockets are
 // missing (Windows), the same path holds a 0600 file naming the agent's loopback port and a
 // per-start secret instead.
@@ -29,8 +30,11 @@ export function agentEndpoint(
   if (transport !== "unix" && transport !== "tcp") {
     throw new JimError("usage", "JIM_AGENT_TRANSPORT must be unix or tcp");
   }
-  const path = agentSocketPath(env, uid, os);
-  if (transport === "unix" && new TextEncoder().encode(path).length > MAX_SOCKET_PATH_BYTES) {
+  const path = agentSocketPath(env, os);
+  // The agent binds its socket under a temporary name beside `path` first: both must fit.
+  const bytes = (p: string) => new TextEncoder().encode(p).length;
+  const longest = Math.max(bytes(path), bytes(boundSocketPath(path, 0x7fffffff)));
+  if (transport === "unix" && longest > MAX_SOCKET_PATH_BYTES) {
     throw new JimError(
       "usage",
       `the session agent's socket path is too long for a Unix socket (${path.length} characters, at most ${MAX_SOCKET_PATH_BYTES}); set JIM_AGENT_SOCKET or XDG_RUNTIME_DIR to a shorter path`,
@@ -41,7 +45,6 @@ export function agentEndpoint(
 
 export function agentSocketPath(
   env: SocketEnv,
-  uid: number | null,
   os: typeof Deno.build.os = Deno.build.os,
 ): string {
   const explicit = env.get("JIM_AGENT_SOCKET");
@@ -52,12 +55,23 @@ export function agentSocketPath(
   }
   const runtime = env.get("XDG_RUNTIME_DIR");
   if (runtime) return `${runtime.replace(/\/+$/, "")}/jim/agent.sock`;
-  const tmp = (env.get("TMPDIR") || "/tmp").replace(/\/+$/, "");
-  return `${tmp}/jim-${uid ?? "user"}/agent.sock`;
+  // Not a fixed name in the shared temporary directory: another user could create it first and
+  // lock this one out for good. Nobody else can create anything in the home directory.
+  const home = env.get("HOME");
+  if (home) return `${home.replace(/\/+$/, "")}/.cache/jim/agent.sock`;
+  throw new JimError(
+    "usage",
+    "no place for the session agent's socket: set XDG_RUNTIME_DIR, HOME or JIM_AGENT_SOCKET",
+  );
 }
 
 function slashes(path: string): string {
   return path.replace(/\\/g, "/");
+}
+
+/** Where the agent binds its socket before renaming it to `path`: beside it, as short as can be. */
+export function boundSocketPath(path: string, pid: number): string {
+  return `${parentDir(path)}/.${pid.toString(36)}`;
 }
 
 export function parentDir(path: string): string {

@@ -58,10 +58,16 @@ export function keyringChoice(env: KeyringEnv): { backend: string; timeout?: str
   return { backend: env.get("JIM_KEYRING") || "auto", timeout: env.get("JIM_KEYRING_TIMEOUT") };
 }
 
+/**
+ * Removes the stored sign-in of one instance, or every one. `revoke`, when given, sees each
+ * stored token first (disconnect revokes them at the provider); where the store cannot list its
+ * entries, --all removes them without it and `unlisted` says so. Returns how many were removed.
+ */
 export async function forgetStoredSignIns(
   deps: Deps,
   target: { all: true } | { key: string; explicit: boolean },
-): Promise<void> {
+  revoke?: (key: string, refreshToken: string) => Promise<void>,
+): Promise<{ removed: number; unlisted: boolean }> {
   const { io } = deps;
   const store = await usableKeyring(deps.platform, deps.env);
   if (!store.keyring) {
@@ -70,19 +76,36 @@ export async function forgetStoredSignIns(
         `No stored sign-in was removed: the credential store is unavailable (${store.reason}).`,
       );
     }
-    return;
+    return { removed: 0, unlisted: false };
   }
+  const keyring = store.keyring;
   try {
     if ("all" in target) {
-      const count = await store.keyring.deleteAll();
+      const unlisted = revoke !== undefined && keyring.keys === undefined;
+      if (revoke && keyring.keys) {
+        // Read one by one (a store answers one call at a time), then revoke all at once: each
+        // provider gets its own bound, not the sum of everyone's.
+        const found: [string, string][] = [];
+        for (const key of await keyring.keys()) {
+          const token = await keyring.get(key).catch(() => null);
+          if (token) found.push([key, token]);
+        }
+        await Promise.all(found.map(([key, token]) => revoke(key, token)));
+      }
+      const count = await keyring.deleteAll();
       io.err(
         `Removed ${count} stored JIM sign-in${count === 1 ? "" : "s"} from the credential store.`,
       );
-      return;
+      return { removed: count, unlisted };
     }
-    const removed = await store.keyring.delete(target.key);
+    if (revoke) {
+      const token = await keyring.get(target.key).catch(() => null);
+      if (token) await revoke(target.key, token);
+    }
+    const removed = await keyring.delete(target.key);
     if (removed) io.err(`Removed the stored sign-in for ${target.key}.`);
     else if (target.explicit) io.err(`There was no stored sign-in for ${target.key}.`);
+    return { removed: removed ? 1 : 0, unlisted: false };
   } catch (error) {
     if (error instanceof JimError) {
       throw new JimError(error.code, `could not remove the stored sign-in: ${error.message}`);

@@ -41,6 +41,11 @@ export class TokenKeeper {
     return this.#failure;
   }
 
+  /** The refresh token now in use (rotation replaces it), for revocation at disconnect. */
+  get refreshToken(): string | undefined {
+    return this.#tokens.refreshToken;
+  }
+
   /**
    * Refresh when the remaining life is under 2 minutes or under half the lifetime, whichever is
    * shorter, so short-lived tokens are not refreshed on every request.

@@ -1,5 +1,7 @@
-// Before a session is kept, prove it works: the server answers as JIM (health/version) and the
-// credentials pass an authenticated endpoint (userinfo) — health alone is anonymous.
+// Before a session is kept, prove it works: the server answers as JIM (/api/v1/health) and the
+// credentials pass an authenticated endpoint (userinfo) — health alone is anonymous. The
+// version endpoint is read but optional: it arrived in server 0.3.0 and a proxy may not forward
+// it, and the module's Get-JIMServerVersion.ps1 returns $null then.
 
 import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
@@ -10,6 +12,8 @@ import type { Credentials } from "./session_holder.ts";
 import { VERSION } from "../version.ts";
 
 export interface VerifiedServer {
+  /** The `status` of /api/v1/health ("healthy"): the Status Connect-JIM reports. */
+  healthStatus: string;
   serverVersion: string | null;
   identity: Record<string, unknown> | null;
   authorised: boolean;
@@ -28,7 +32,9 @@ export async function verifyServer(
       timeoutMs: httpTimeoutMs(deps.env),
       userAgent: `jim/${VERSION}`,
     });
-  const serverVersion = await readServerVersion(client({ kind: "none" }), instance);
+  const anonymous = client({ kind: "none" });
+  const healthStatus = await readHealthStatus(anonymous, instance);
+  const serverVersion = await readServerVersion(anonymous);
   let identity: Record<string, unknown>;
   try {
     identity = await client(credentials).getJson<Record<string, unknown>>("/api/v1/userinfo");
@@ -49,29 +55,43 @@ export async function verifyServer(
     );
   }
   const authorised = credentials.kind === "apiKey" ? true : identity.authorised === true;
-  return { serverVersion, identity, authorised };
+  return { healthStatus, serverVersion, identity, authorised };
 }
 
-async function readServerVersion(
-  client: JimApiClient,
-  instance: InstanceUrl,
-): Promise<string | null> {
+/** JIM's health answer is `{status, timestamp}` (Controllers/Api/HealthController.cs). */
+async function readHealthStatus(client: JimApiClient, instance: InstanceUrl): Promise<string> {
+  const notJim = (cause?: unknown) =>
+    new JimError(
+      "failed",
+      `${instance.base} does not look like a JIM server (no JIM answer at /api/v1/health); check the URL`,
+      { cause },
+    );
   let body: unknown;
   try {
-    body = await client.getJson("/api/v1/health/version");
+    body = await client.getJson("/api/v1/health");
   } catch (error) {
     if (error instanceof JimError && error.code === "http" && error.status === 404) {
-      throw new JimError(
-        "failed",
-        `${instance.base} does not look like a JIM server (no /api/v1/health/version); check the URL`,
-        { cause: error },
-      );
+      throw notJim(error);
     }
+    if (error instanceof JimError && error.code === "protocol") throw notJim(error);
     throw error;
   }
-  if (typeof body === "object" && body !== null && "version" in body) {
-    const version = (body as { version: unknown }).version;
+  const status = typeof body === "object" && body !== null
+    ? (body as { status?: unknown }).status
+    : undefined;
+  if (typeof status !== "string" || status === "") throw notJim();
+  return status;
+}
+
+async function readServerVersion(client: JimApiClient): Promise<string | null> {
+  try {
+    const body = await client.getJson("/api/v1/health/version");
+    const version = typeof body === "object" && body !== null
+      ? (body as { version?: unknown }).version
+      : undefined;
     return typeof version === "string" ? version : null;
+  } catch {
+    // 404 from an older server or a proxy, or any other failure: the version is unknown.
+    return null;
   }
-  return null;
 }

@@ -2,6 +2,9 @@
 // (malformed, unauthenticated, oversized or bare protocol messages). Bounded in time: an agent
 // that stays silent fails the test instead of hanging the suite.
 
+import { createHmac, randomBytes } from "node:crypto";
+import { PROTOCOL_VERSION } from "../../lib/session/protocol.ts";
+
 /** The agent's Unix socket, or (the Windows transport) its loopback port. */
 export type AgentAddress = { path: string } | { port: number };
 
@@ -48,4 +51,60 @@ export async function rawExchange(
       conn.close();
     } catch { /* closed by the timer */ }
   }
+}
+
+/**
+ * The loopback transport's handshake, written out here apart from lib/ so the tests check the
+ * wire itself: hello with the client's nonce; the agent's nonce and its proof; the client's
+ * proof (computed from `secret`, right or wrong); then `message`. Returns the agent's answer to
+ * the hello and everything it writes after the client's proof.
+ */
+export async function tcpExchange(
+  port: number,
+  secret: string,
+  message: string,
+  timeoutMs = 10_000,
+): Promise<{ hello: Record<string, unknown>; answer: string }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    const clientNonce = randomBytes(32).toString("hex");
+    await conn.write(
+      new TextEncoder().encode(`{"v":${PROTOCOL_VERSION},"op":"hello","nonce":"${clientNonce}"}\n`),
+    );
+    const buffer = new Uint8Array(65536);
+    let text = "";
+    while (!text.includes("\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    const hello = JSON.parse(text.slice(0, text.indexOf("\n")));
+    const agentNonce = String(hello.result?.nonce);
+    const proof = hmac(secret, `jim-client-proof:${clientNonce}:${agentNonce}`);
+    await conn.write(
+      new TextEncoder().encode(
+        `{"v":${PROTOCOL_VERSION},"op":"auth","proof":"${proof}"}\n${message}`,
+      ),
+    );
+    const chunks: string[] = [];
+    for (let n; (n = await conn.read(buffer).catch(() => null)) !== null;) {
+      chunks.push(new TextDecoder().decode(buffer.subarray(0, n)));
+    }
+    return { hello, answer: chunks.join("") };
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed by the timer */ }
+  }
+}
+
+/** What a genuine agent's proof for these nonces is (to check one, and to fake one badly). */
+export function agentProofFor(secret: string, clientNonce: string, agentNonce: string): string {
+  return hmac(secret, `jim-agent-proof:${clientNonce}:${agentNonce}`);
+}
+
+function hmac(key: string, text: string): string {
+  return createHmac("sha256", key).update(text).digest("hex");
 }

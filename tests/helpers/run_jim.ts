@@ -1,10 +1,10 @@
 // Runs the jim CLI as a subprocess with exactly the permission set the compiled binary gets
 // (deno.json "permissions.jim"), or $JIM_BIN when a compiled binary is at hand.
 
-import { denoRunArgs } from "../../lib/runtime_flags.ts";
+import { denoRunArgs, pathFromFileUrl } from "../../lib/runtime_flags.ts";
 
 const ROOT = new URL("../../", import.meta.url);
-export const ROOT_DIR = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
+export const ROOT_DIR = pathFromFileUrl(ROOT).replace(/\/$/, "");
 export const MAIN = `${ROOT_DIR}/main.ts`;
 export const CONFIG = `${ROOT_DIR}/deno.json`;
 
@@ -49,7 +49,8 @@ export class JimEnv {
     const runtime = `${dir}/run`;
     const tmp = `${dir}/tmp`;
     for (const d of [home, runtime, tmp]) await Deno.mkdir(d, { mode: 0o700 });
-    await Deno.chmod(runtime, 0o700);
+    // Windows has no POSIX modes (Deno.chmod throws there); the temp dir is the user's own.
+    if (Deno.build.os !== "windows") await Deno.chmod(runtime, 0o700);
     const vars: Record<string, string> = {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       HOME: home,
@@ -57,6 +58,7 @@ export class JimEnv {
       TMPDIR: tmp,
       JIM_KEYRING: "none",
       NO_COLOR: "1",
+      ...windowsVars(home, tmp, runtime),
       ...extra,
     };
     const denoDir = Deno.env.get("DENO_DIR");
@@ -80,6 +82,26 @@ export class JimEnv {
     if (agentStarted) await this.run(["disconnect"], { killAfterMs: 20_000 }).catch(() => {});
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * On Windows a process needs SystemRoot and friends to start at all (Winsock, DLL loading), and
+ * the agent's port file lives under LOCALAPPDATA: pin it where socketPath looks.
+ */
+function windowsVars(home: string, tmp: string, runtime: string): Record<string, string> {
+  if (Deno.build.os !== "windows") return {};
+  const vars: Record<string, string> = {
+    USERPROFILE: home,
+    TEMP: tmp,
+    TMP: tmp,
+    LOCALAPPDATA: runtime,
+    JIM_AGENT_SOCKET: `${runtime}/jim/agent.sock`,
+  };
+  for (const name of ["SystemRoot", "SYSTEMDRIVE", "windir", "COMSPEC", "PATHEXT"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) vars[name] = value;
+  }
+  return vars;
 }
 
 export async function runJim(args: string[], options: RunOptions = {}): Promise<JimResult> {

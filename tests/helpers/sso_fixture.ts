@@ -44,7 +44,9 @@ export async function withSso(fn: (ctx: SsoContext) => Promise<void>, setup: Sso
     });
     const browser = setup.browser === "chromium" ? "chromium-browser" : "scripted-browser";
     env = await JimEnv.create({
-      BROWSER: `${ROOT_DIR}/fixtures/${browser}`,
+      BROWSER: Deno.build.os === "windows"
+        ? windowsBrowser(browser)
+        : `${ROOT_DIR}/fixtures/${browser}`,
       JIM_TEST_DENO: Deno.execPath(),
       ...setup.env,
     });
@@ -76,6 +78,15 @@ export async function withSso(fn: (ctx: SsoContext) => Promise<void>, setup: Sso
     await server?.close();
     await idp.close();
   }
+}
+
+/**
+ * Windows cannot run the /bin/sh wrapper, and a .cmd one would hand the URL through cmd.exe's
+ * quoting: $BROWSER names deno itself, with the script as its argument.
+ */
+function windowsBrowser(wrapper: string): string {
+  const script = `${ROOT_DIR}/fixtures/${wrapper.replace("-", "_")}.ts`;
+  return `"${Deno.execPath()}" run -q --allow-all --config "${ROOT_DIR}/deno.json" "${script}"`;
 }
 
 /** Waits (polling, no timing assert) until `check` holds. */

@@ -3,7 +3,7 @@
 import { JimError, usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
-import { echoInput, hasSpaceOrControl } from "../../text.ts";
+import { echoInput, hasSpaceOrControl, terminalSafeText } from "../../text.ts";
 import { openSession } from "../../session/session_port.ts";
 import { type ApiResult, HTTP_METHODS, MAX_REQUEST_BYTES } from "../../session/protocol.ts";
 import { formatJson } from "../format.ts";
@@ -62,9 +62,12 @@ export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
     body,
     allowErrorStatus: options.include || undefined,
   });
-  if (options.include) deps.io.out(headerBlock(result));
+  // As curl: what the server sent goes to a pipe untouched, but a terminal would act on its
+  // escape sequences, so there every control and bidi character is shown escaped.
+  const shown = (text: string) => deps.io.outIsTerminal ? terminalSafeText(text) : text;
+  if (options.include) deps.io.out(shown(headerBlock(result)));
   const text = bodyText(result.body);
-  if (text !== "") deps.io.out(text);
+  if (text !== "") deps.io.out(shown(text));
   if (result.status >= 400) {
     throw new JimError("http", `the server answered ${result.status} ${result.statusText}`.trim(), {
       status: result.status,
@@ -76,7 +79,10 @@ export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
 /** --paginate: one JSON array of every page's items, written as the pages arrive. */
 async function paginate(options: ApiOptions, deps: Deps): Promise<number> {
   const session = await openSession(deps);
-  const output = new JsonArrayWriter(deps.io.out);
+  // Escaped on a terminal, as any other body (JSON leaves bidi and C1 characters as they are).
+  const output = new JsonArrayWriter((text) =>
+    deps.io.out(deps.io.outIsTerminal ? terminalSafeText(text) : text)
+  );
   await session.stream({ method: "GET", path: options.path }, (items) => {
     output.add(items);
     return !deps.io.outClosed();
@@ -108,16 +114,29 @@ async function readBody(data: NonNullable<ApiOptions["data"]>, deps: Deps): Prom
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw usageError(
-      `the request body from ${where} is not valid JSON: ${(error as Error).message}`,
-    );
+    throw usageError(`the request body from ${where} is not valid JSON${whereInJson(error)}`);
   }
+}
+
+/**
+ * Where the parser stopped, never what it read: V8's messages quote a snippet of the input,
+ * and the file may hold a key or token.
+ */
+function whereInJson(error: unknown): string {
+  const message = error instanceof Error ? error.message : "";
+  const lineColumn = /\(line (\d+) column (\d+)\)/.exec(message);
+  if (lineColumn) return ` (line ${lineColumn[1]}, column ${lineColumn[2]})`;
+  const position = /at position (\d+)/.exec(message);
+  if (position) return ` (at character ${Number(position[1]) + 1})`;
+  if (/end of JSON input/.test(message)) return " (it ends too early)";
+  return "";
 }
 
 function headerBlock(result: ApiResult): string {
   const lines = [`HTTP ${result.status} ${result.statusText}`.trimEnd()];
   for (const [name, value] of Object.entries(result.headers)) lines.push(`${name}: ${value}`);
-  return `${lines.join("\n")}\n`;
+  // The blank line that ends a header block in HTTP, as curl --include prints it.
+  return `${lines.join("\n")}\n\n`;
 }
 
 function bodyText(body: unknown): string {

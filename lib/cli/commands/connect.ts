@@ -125,7 +125,12 @@ function parseRedirectHost(value: unknown, name: string): RedirectHostName {
   throw usageError(`${name} must be ${REDIRECT_HOSTS.join(" or ")}`);
 }
 
-/** The object Connect-JIM returns, with its property names and order. */
+/**
+ * The object Connect-JIM returns, with its property names and order. Status holds the module's
+ * values (src/JIM.PowerShell/Public/Connection/Connect-JIM.ps1): the server's health status
+ * (`$health.status`, "healthy") for a new connection, CONNECTED_CACHED for a reused session or a
+ * silent reconnect.
+ */
 export interface ConnectResult {
   Url: string;
   AuthMethod: "OAuth" | "ApiKey";
@@ -136,6 +141,12 @@ export interface ConnectResult {
   Status: string;
   ApiKey: string | null;
 }
+
+/** Connect-JIM.ps1: `Status = 'Connected (cached)'` when no sign-in was needed. */
+export const CONNECTED_CACHED = "Connected (cached)";
+
+/** Connect-JIM.ps1 reuses a live session only while its token has more than 5 minutes left. */
+export const REUSE_MIN_LEFT_MS = 5 * 60_000;
 
 export async function runConnect(options: ConnectOptions, deps: Deps): Promise<number> {
   const result = options.apiKey
@@ -183,10 +194,10 @@ async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<C
     caCertPem: await deps.caCertPem(),
     httpTimeoutMs: httpTimeoutMs(deps.env),
   });
-  return connectResult(status, "Connected to JIM using an API key");
+  return connectResult(status, verified.healthStatus);
 }
 
-export function connectResult(status: SessionStatus, message: string): ConnectResult {
+export function connectResult(status: SessionStatus, state: string): ConnectResult {
   if (!status.connected || !status.url || !status.authMethod) {
     throw new JimError("agent", "the session agent did not keep the session");
   }
@@ -197,7 +208,7 @@ export function connectResult(status: SessionStatus, message: string): ConnectRe
     ServerVersion: status.serverVersion,
     ExpiresAt: status.expiresAt,
     Authorised: status.authorised,
-    Status: message,
+    Status: state,
     ApiKey: status.apiKeyPreview ?? null,
   };
 }

@@ -5,7 +5,7 @@
 import { JimError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import type { ConnectOptions, ConnectResult } from "./connect.ts";
-import { connectResult } from "./connect.ts";
+import { CONNECTED_CACHED, connectResult, REUSE_MIN_LEFT_MS } from "./connect.ts";
 import { adoptSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
 import { asBatchResult, asStatus, type SessionStatus } from "../../session/protocol.ts";
@@ -27,7 +27,10 @@ export async function connectInteractive(
   const instance = options.instance;
   if (!options.force) {
     const live = await liveSessionFor(deps, instance.base);
-    if (live) return connectResult(live, "Already connected to JIM; use --force to sign in again");
+    if (live) {
+      io.err("Already connected to JIM; use --force to sign in again");
+      return connectResult(live, CONNECTED_CACHED);
+    }
   }
 
   // Every request of this sign-in (JIM, the provider) goes through the one transport.
@@ -48,7 +51,7 @@ export async function connectInteractive(
 
   let tokens: TokenSet | null = null;
   let persisted = false;
-  let message = "Connected to JIM";
+  let cached = false;
   if (keyring && !options.force) {
     const lockDir = parentDir(deps.agent.socketPath);
     const silent = await withInstanceLock(
@@ -59,9 +62,9 @@ export async function connectInteractive(
     );
     if (silent) {
       ({ tokens, stored: persisted } = silent);
-      message = "Connected to JIM using cached credentials";
+      cached = true;
       // As Connect-JIM writes it to the host: the one sign that no browser will open.
-      io.err(message);
+      io.err("Connected to JIM using cached credentials");
     }
   }
   const interactive = !tokens;
@@ -108,13 +111,15 @@ export async function connectInteractive(
     httpTimeoutMs: transport.timeoutMs,
     keyring: keyringChoice(deps.env),
   });
-  return connectResult(status, message);
+  return connectResult(status, cached ? CONNECTED_CACHED : verified.healthStatus);
 }
 
 /** A live OAuth session for this instance in the agent, whose credentials still work. */
 async function liveSessionFor(deps: Deps, base: string): Promise<SessionStatus | null> {
+  // As Connect-JIM.ps1: only a token with more than 5 minutes left is worth reusing.
   const ours = (status: SessionStatus) =>
-    status.connected && status.url === base && status.authMethod === "OAuth";
+    status.connected && status.url === base && status.authMethod === "OAuth" &&
+    status.expiresAt !== null && Date.parse(status.expiresAt) - deps.now() > REUSE_MIN_LEFT_MS;
   try {
     // The status first: checking credentials of the agent's session to another instance, which
     // may be slow or down, would only delay this sign-in.

@@ -4,9 +4,9 @@ import { usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
-import { formatJson, formatList, pascalCaseKeys, type Row } from "../format.ts";
+import { formatJson, formatList, pascalCaseDeep, pascalCaseKeys, type Row } from "../format.ts";
 import { JsonArrayWriter, TableWriter } from "../list_output.ts";
-import { wildcardToRegExp } from "../wildcard.ts";
+import { compileWildcard } from "../wildcard.ts";
 
 const COLLECTION = "/api/v1/synchronisation/connected-systems";
 const TABLE_COLUMNS = ["Id", "Name", "ConnectorName", "Status", "ObjectCount"];
@@ -48,23 +48,34 @@ export async function runConnectedSystem(
   if (options.id !== undefined) {
     const result = await session.call({ method: "GET", path: `${COLLECTION}/${options.id}` });
     const item = result.body as Row;
-    deps.io.out(options.json ? formatJson(item) : formatList(pascalCaseKeys(item)));
+    deps.io.out(options.json ? formatJson(pascalCaseDeep(item)) : formatList(pascalCaseKeys(item)));
     return 0;
   }
-  const pattern = options.name === undefined ? null : wildcardToRegExp(options.name);
-  const matches = (item: unknown) =>
-    typeof (item as Row)?.name === "string" && pattern!.test((item as Row).name as string);
+  const matches = options.name === undefined ? null : compileWildcard(options.name);
+  const wanted = (item: unknown) =>
+    typeof (item as Row)?.name === "string" && matches!((item as Row).name as string);
   // JSON goes out page by page; a table waits for its first rows to align them (TableWriter).
-  const output = options.json ? new JsonArrayWriter(deps.io.out) : tableWriter(deps);
+  const output = options.json ? jsonWriter(deps) : tableWriter(deps);
   await session.stream({ method: "GET", path: COLLECTION }, (page) => {
-    output.add(pattern ? page.filter(matches) : page);
+    output.add(matches ? page.filter(wanted) : page);
     return !deps.io.outClosed();
   });
   output.end();
   return 0;
 }
 
-function tableWriter(deps: Deps): { add(items: unknown[]): void; end(): void } {
+interface ListWriter {
+  add(items: unknown[]): void;
+  end(): void;
+}
+
+/** `--json` names what the list output names (PascalCase at every depth). */
+function jsonWriter(deps: Deps): ListWriter {
+  const json = new JsonArrayWriter(deps.io.out);
+  return { add: (items) => json.add(items.map(pascalCaseDeep)), end: () => json.end() };
+}
+
+function tableWriter(deps: Deps): ListWriter {
   const table = new TableWriter(deps.io.out, (rows) => {
     const present = TABLE_COLUMNS.filter((col) => rows.some((row) => col in row));
     return present.length >= 2 ? present : undefined;

@@ -27,19 +27,37 @@ export interface TestConnectionResult {
   TokenExpiresAt: string | null;
 }
 
+// The module's values, copied from src/JIM.PowerShell/Public/Connection/Test-JIMConnection.ps1
+// so a script ported from PowerShell compares the same strings. jim's own advice goes to stderr.
+const NOT_CONNECTED = {
+  Status: "Not connected",
+  Message: "Use Connect-JIM to establish a connection.",
+};
+/** `$health.status ?? 'Healthy'`. */
+const HEALTHY_FALLBACK = "Healthy";
+const SUCCESS = "Connection successful";
+const SUCCESS_SOON = "Connection successful (token expires soon)";
+const SUCCESS_EXPIRED = "Connection successful (token expired, will refresh on next request)";
+/** A failed check: Status 'Error', Message the exception's message. */
+const ERROR_STATUS = "Error";
 const SOON_MS = 5 * 60_000;
 
 export async function runTestConnection(
   options: TestConnectionOptions,
   deps: Deps,
 ): Promise<number> {
-  const result = await testConnection(deps);
+  const { result, advice } = await testConnection(deps);
   if (options.quiet) deps.io.out(result.Connected ? "true" : "false");
-  else deps.io.out(options.json ? formatJson(result) : formatList({ ...result }));
+  else {
+    deps.io.out(options.json ? formatJson(result) : formatList({ ...result }));
+    if (advice) deps.io.err(advice);
+  }
   return result.Connected ? 0 : 1;
 }
 
-export async function testConnection(deps: Deps): Promise<TestConnectionResult> {
+export async function testConnection(
+  deps: Deps,
+): Promise<{ result: TestConnectionResult; advice?: string }> {
   const session = await openSession(deps);
   // The three checks and then the status (expiry after any refresh the checks caused) in one
   // round trip to the agent: scripts poll this.
@@ -51,80 +69,76 @@ export async function testConnection(deps: Deps): Promise<TestConnectionResult> 
   const [health, version, userinfo] = outcomes;
   if (!status.connected) {
     return {
-      Connected: false,
-      Url: null,
-      AuthMethod: null,
-      ServerVersion: null,
-      Status: "Not connected",
-      Message: "Use jim connect to establish a connection.",
-      TokenExpiresAt: null,
+      result: {
+        Connected: false,
+        Url: null,
+        AuthMethod: null,
+        ServerVersion: null,
+        ...NOT_CONNECTED,
+        TokenExpiresAt: null,
+      },
+      advice: "Run jim connect <your JIM URL> to sign in.",
     };
   }
+  // The version endpoint is optional (server 0.3.0 and later, and only where proxies forward
+  // it): its failure leaves the version the session has, never fails the test.
   let serverVersion = status.serverVersion;
   if (version.status === "fulfilled") {
     const body = version.value.body as { version?: unknown } | null;
     if (body && typeof body.version === "string") serverVersion = body.version;
   }
-  const result = (connected: boolean, state: string, message: string): TestConnectionResult => ({
-    Connected: connected,
-    Url: status.url,
-    AuthMethod: status.authMethod,
-    ServerVersion: serverVersion,
-    Status: state,
-    Message: message,
-    TokenExpiresAt: status.expiresAt,
+  const failed = (error: unknown, advice?: string) => ({
+    result: {
+      Connected: false,
+      Url: status.url,
+      AuthMethod: status.authMethod,
+      ServerVersion: serverVersion,
+      Status: ERROR_STATUS,
+      Message: messageOf(error),
+      TokenExpiresAt: null,
+    },
+    advice,
   });
 
-  const unreachable = health.status === "rejected"
-    ? health
-    : version.status === "rejected"
-    ? version
-    : null;
-  if (unreachable) {
-    return result(
-      false,
-      "Unreachable",
-      `The JIM server did not answer its health check: ${messageOf(unreachable.reason)}`,
-    );
+  if (health.status === "rejected") {
+    return failed(health.reason, "The JIM server did not answer its health check.");
   }
   if (userinfo.status === "rejected") {
     const error = userinfo.reason;
     const authFailure = error instanceof JimError &&
       (error.code === "auth_failed" || error.code === "not_connected");
-    const reason = status.refreshError ?? messageOf(error);
-    return result(
-      false,
-      authFailure ? "Authentication failed" : "Unhealthy",
-      authFailure
-        ? `${reason} ${
-          session.mode === "stateless"
-            ? "Check JIM_API_KEY (jim uses it with JIM_URL)."
-            : `Run jim connect ${status.url} to sign in again.`
-        }`
-        : `The authenticated check failed: ${messageOf(error)}`,
+    if (!authFailure) return failed(error, "The authenticated check failed.");
+    return failed(
+      status.refreshError ?? messageOf(error),
+      session.mode === "stateless"
+        ? "Check JIM_API_KEY (jim uses it with JIM_URL)."
+        : `Run jim connect ${status.url} to sign in again.`,
     );
   }
-  return result(true, "Connected", healthyMessage(status, deps.now()));
+  const healthBody = health.value.body as { status?: unknown } | null;
+  return {
+    result: {
+      Connected: true,
+      Url: status.url,
+      AuthMethod: status.authMethod,
+      ServerVersion: serverVersion,
+      Status: healthBody && typeof healthBody.status === "string"
+        ? healthBody.status
+        : HEALTHY_FALLBACK,
+      Message: successMessage(status, deps.now()),
+      TokenExpiresAt: status.expiresAt,
+    },
+  };
 }
 
-function healthyMessage(status: SessionStatus, now: number): string {
-  const what = status.authMethod === "ApiKey" ? "an API key" : "single sign-on";
-  const base = `Connected to ${status.url} using ${what}; the server is healthy.`;
-  if (!status.expiresAt) return base;
+function successMessage(status: SessionStatus, now: number): string {
+  if (status.authMethod !== "OAuth" || !status.expiresAt) return SUCCESS;
   const left = Date.parse(status.expiresAt) - now;
-  if (left <= 0) {
-    return `${base} The access token has expired; it will be refreshed on the next request.`;
-  }
-  if (left < SOON_MS) {
-    const minutes = Math.max(1, Math.round(left / 60_000));
-    return `${base} The access token expires soon (in about ${minutes} minute${
-      minutes === 1 ? "" : "s"
-    }); it is refreshed automatically.`;
-  }
-  return base;
+  if (left <= 0) return SUCCESS_EXPIRED;
+  if (left < SOON_MS) return SUCCESS_SOON;
+  return SUCCESS;
 }
 
 function messageOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.endsWith(".") ? text : `${text}.`;
+  return error instanceof Error ? error.message : String(error);
 }
