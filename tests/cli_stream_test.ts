@@ -235,7 +235,7 @@ Deno.test("a failure on the first page: nothing on stdout, one line on stderr", 
   });
 });
 
-Deno.test("the agent's stream over the socket: a frame per page, then the end; bad streams refused", async () => {
+Deno.test("the agent's stream over the socket: a frame per page, then the end; bad streams and whole-list calls refused", async () => {
   await withCli(async ({ env, connect }) => {
     const socket = { path: env.socketPath };
     await connect();
@@ -257,6 +257,10 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
           /^bad agent request: stream pages through a GET list endpoint only$/,
         ],
         ['{"v":3,"op":"stream"}', /^bad agent request: request needs a call object$/],
+        [
+          `{"v":3,"op":"request","call":{"method":"GET","path":"${SYSTEMS}","paginate":true}}`,
+          /^bad agent request: paging is the stream operation's, not a call's$/,
+        ],
         [
           '{"v":3,"op":"stream","call":{"method":"GET","path":"no-slash"}}',
           /^bad agent request: call path must start with \/$/,

@@ -1,5 +1,5 @@
 // One API call as the agent (or stateless mode) makes it: the REST client with the session's
-// credentials, paging when asked, and the result in the agent protocol's shape.
+// credentials and the result in the agent protocol's shape; or a list endpoint's pages, one by one.
 
 import { JimApiClient, redactSecrets } from "./http_client.ts";
 import { type PageSink, streamAllPages } from "./paging.ts";
@@ -30,10 +30,6 @@ export async function performCall(
   options: CallOptions,
 ): Promise<ApiResult> {
   const client = apiClient(target, credentials, options);
-  if (call.paginate) {
-    const items = await client.listAll(call.path, call.query);
-    return { status: 200, statusText: "OK", headers: {}, body: items };
-  }
   const response = await client.request(
     { method: call.method, path: call.path, query: call.query, body: call.body },
     { allowErrorStatus: call.allowErrorStatus === true },

@@ -43,7 +43,6 @@ export interface ApiCall {
   path: string;
   query?: Record<string, string>;
   body?: unknown;
-  paginate?: boolean;
   /** Return 4xx/5xx responses as results instead of errors (for `jim api`). */
   allowErrorStatus?: boolean;
   /** --verbose: return the agent's HTTP trace lines with the answer. */
@@ -234,7 +233,9 @@ function checkCall(call: unknown): void {
       throw bad("call query must map names to strings");
     }
   }
-  for (const flag of ["paginate", "allowErrorStatus", "trace", "anonymous"]) {
+  // Collecting every page into one answer had no bound; `stream` hands them over one by one.
+  if (call.paginate !== undefined) throw bad("paging is the stream operation's, not a call's");
+  for (const flag of ["allowErrorStatus", "trace", "anonymous"]) {
     if (call[flag] !== undefined && typeof call[flag] !== "boolean") {
       throw bad(`call ${flag} must be a boolean`);
     }
