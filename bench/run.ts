@@ -5,6 +5,8 @@
 //   deno task bench                          every section
 //   deno task bench -- --only startup,sso    some sections (startup, memory, sso, keyring)
 //   deno task bench -- --runs 10             fewer hyperfine runs per command (default 20)
+//   deno task bench -- --only paging         the long export (opt-in: minutes, not seconds);
+//                      [--items N] [--rounds N] default 1,000,000 items, 3 rounds
 
 import { parseArgs } from "node:util";
 import { type ApiKeyStage, startApiKeyStage } from "./api_key_stage.ts";
@@ -16,23 +18,39 @@ import { type Budget, ms, newSection, printBudgets, printSection, type Section }
 import { runStartup, type StartupResult } from "./startup.ts";
 import { runSso } from "./sso.ts";
 import { runKeyring } from "./keyring.ts";
+import { DEFAULT_ITEMS, type PagingResult, runPaging } from "./paging.ts";
 
-const SECTIONS = ["startup", "memory", "sso", "keyring"] as const;
+const SECTIONS = ["startup", "memory", "sso", "keyring", "paging"] as const;
 type SectionName = typeof SECTIONS[number];
+/** What runs without --only: the long export takes minutes, so it is asked for by name. */
+const DEFAULT_SECTIONS: SectionName[] = ["startup", "memory", "sso", "keyring"];
 
 const VERSION_BUDGET = 1.2;
 const AGENT_COMMAND_BUDGET = 1.5;
 const AGENT_RSS_BUDGET_MIB = 80;
+const EXPORT_RSS_BUDGET_MIB = 100;
+const EXPORT_TIME_BUDGET = 1.5;
 
-const USAGE = `usage: deno task bench [-- --only ${SECTIONS.join(",")}] [--runs N] [--warmup N]`;
+const USAGE = `usage: deno task bench [-- --only ${
+  SECTIONS.join(",")
+}] [--runs N] [--warmup N] [--items N] [--rounds N]`;
 
-function parseOptions(argv: string[]): { only: Set<SectionName>; settings: HyperfineSettings } {
+interface PagingSettings {
+  items: number;
+  rounds: number;
+}
+
+function parseOptions(
+  argv: string[],
+): { only: Set<SectionName>; settings: HyperfineSettings; paging: PagingSettings } {
   const { values } = parseArgs({
     args: argv,
     options: {
       only: { type: "string", multiple: true },
       runs: { type: "string", default: "30" },
       warmup: { type: "string", default: "3" },
+      items: { type: "string", default: String(DEFAULT_ITEMS) },
+      rounds: { type: "string", default: "3" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -40,7 +58,9 @@ function parseOptions(argv: string[]): { only: Set<SectionName>; settings: Hyper
     console.log(USAGE);
     Deno.exit(0);
   }
-  const names = (values.only ?? [...SECTIONS]).flatMap((v) => v.split(",")).map((v) => v.trim());
+  const names = (values.only ?? [...DEFAULT_SECTIONS]).flatMap((v) => v.split(",")).map((v) =>
+    v.trim()
+  );
   for (const name of names) {
     if (!(SECTIONS as readonly string[]).includes(name)) {
       throw new Error(`unknown section '${name}'\n${USAGE}`);
@@ -51,7 +71,16 @@ function parseOptions(argv: string[]): { only: Set<SectionName>; settings: Hyper
   if (!Number.isInteger(runs) || runs < 2 || !Number.isInteger(warmup) || warmup < 0) {
     throw new Error(`--runs must be an integer of at least 2 and --warmup at least 0\n${USAGE}`);
   }
-  return { only: new Set(names as SectionName[]), settings: { runs, warmup } };
+  const items = Number(values.items);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(items) || items < 1 || !Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(`--items and --rounds must be positive integers\n${USAGE}`);
+  }
+  return {
+    only: new Set(names as SectionName[]),
+    settings: { runs, warmup },
+    paging: { items, rounds },
+  };
 }
 
 async function main(): Promise<number> {
@@ -69,7 +98,7 @@ async function main(): Promise<number> {
     return 1;
   }
   installSignalCleanup();
-  const { only, settings } = options;
+  const { only, settings, paging: pagingSettings } = options;
   const started = performance.now();
   console.log("# jim benchmark report\n");
   console.log(
@@ -88,6 +117,7 @@ async function main(): Promise<number> {
   let failed = false;
   let startup: StartupResult | undefined;
   let memory: MemoryResult | undefined;
+  let paging: PagingResult | undefined;
   let stage: ApiKeyStage | undefined;
   const attempt = async <T>(title: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
@@ -122,13 +152,20 @@ async function main(): Promise<number> {
       const keyring = await attempt("Credential store", () => runKeyring(settings));
       if (keyring) sections.push(keyring);
     }
+    if (only.has("paging")) {
+      paging = await attempt(
+        "Long export",
+        () => runPaging(pagingSettings.items, pagingSettings.rounds),
+      );
+      if (paging) sections.push(paging.section);
+    }
   } finally {
     await cleanupAll();
   }
 
   const floor = startup?.floor?.median;
   for (const section of sections) printSection(section, floor);
-  printBudgets(budgets(startup, memory));
+  printBudgets([...budgets(startup, memory), ...pagingBudgets(paging)]);
   console.log(
     `\nwall time of the whole run: ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
       `load average (1 min) ${loadBefore} at the start, ${loadAverage()} at the end ` +
@@ -179,3 +216,34 @@ function budgets(startup?: StartupResult, memory?: MemoryResult): Budget[] {
 }
 
 Deno.exitCode = await main();
+
+function pagingBudgets(paging?: PagingResult): Budget[] {
+  const label = (what: string) => `${what} (long export)`;
+  if (!paging?.loop || !paging.agent || !paging.stateless) {
+    return [
+      { label: label("jim and the agent under 100 MiB resident"), pass: null, detail: "not run" },
+      { label: label("within 1.5x a plain page loop"), pass: null, detail: "not run" },
+    ];
+  }
+  const loop = paging.loop.median;
+  const worst = Math.max(paging.agent.median, paging.stateless.median);
+  const rss = Math.max(paging.jimPeakKiB ?? Infinity, paging.agentPeakKiB ?? Infinity);
+  return [
+    {
+      label: label(`jim and the agent under ${EXPORT_RSS_BUDGET_MIB} MiB resident`),
+      pass: rss < EXPORT_RSS_BUDGET_MIB * 1024,
+      detail: `${paging.items} items: jim peak ${mib(paging.jimPeakKiB ?? 0)}, agent peak ${
+        mib(paging.agentPeakKiB ?? 0)
+      } (limit ${EXPORT_RSS_BUDGET_MIB} MiB)`,
+    },
+    {
+      label: label(`within ${EXPORT_TIME_BUDGET}x a plain page loop`),
+      pass: worst / loop <= EXPORT_TIME_BUDGET,
+      detail: `agent ${ms(paging.agent.median)} ms = ${
+        (paging.agent.median / loop).toFixed(2)
+      }x, stateless ${ms(paging.stateless.median)} ms = ${
+        (paging.stateless.median / loop).toFixed(2)
+      }x, loop ${ms(loop)} ms (limit ${EXPORT_TIME_BUDGET.toFixed(1)}x)`,
+    },
+  ];
+}

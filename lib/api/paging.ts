@@ -1,5 +1,5 @@
-// Collects every item of a JIM list endpoint. JIM pages with `page` (1-based) and `pageSize` (at
-// most 100) and answers with an envelope { items, totalCount, page, pageSize, hasNextPage }; some
+// Walks every page of a JIM list endpoint. JIM pages with `page` (1-based) and `pageSize` (at most
+// 100) and answers with an envelope { items, totalCount, page, pageSize, hasNextPage }; some
 // endpoints answer with a bare array, which is the whole list.
 
 import { JimError } from "../errors.ts";
@@ -11,20 +11,48 @@ export const MAX_PAGES = 20_000;
 /** Fetches one page; `page` counts from 1. */
 export type PageFetcher = (page: number, pageSize: number) => Promise<unknown>;
 
-export async function collectAllPages<T>(fetchPage: PageFetcher, describe: string): Promise<T[]> {
+/**
+ * Takes one page's items. Returning false ends the walk: the reader wants no more (its output
+ * was closed), so no further page is fetched.
+ */
+export type PageSink = (items: unknown[]) => boolean | void | Promise<boolean | void>;
+
+/**
+ * Hands each page's items to `onPage` as it arrives, and fetches the next page only once
+ * `onPage` has settled, so a slow reader slows the walk instead of piling pages up in memory.
+ * Returns how many items were handed over.
+ */
+export async function streamAllPages(
+  fetchPage: PageFetcher,
+  describe: string,
+  onPage: PageSink,
+): Promise<number> {
   const first = await fetchPage(1, PAGE_SIZE);
-  if (Array.isArray(first)) return first as T[];
-  const items: T[] = [];
+  if (Array.isArray(first)) {
+    await onPage(first);
+    return first.length;
+  }
+  let count = 0;
   let envelope = pageEnvelope(first, describe);
   for (let page = 1;; page++) {
-    items.push(...(envelope.items as T[]));
-    const more = items.length < envelope.totalCount && envelope.hasNextPage !== false;
-    if (!more || envelope.items.length === 0) return items;
+    count += envelope.items.length;
+    if (await onPage(envelope.items) === false) return count;
+    const more = count < envelope.totalCount && envelope.hasNextPage !== false;
+    if (!more || envelope.items.length === 0) return count;
     if (page >= MAX_PAGES) {
       throw new JimError("protocol", `${describe} kept returning pages after ${MAX_PAGES} pages`);
     }
     envelope = pageEnvelope(await fetchPage(page + 1, PAGE_SIZE), describe);
   }
+}
+
+/** Every item in one array, for callers that need the whole list at once. */
+export async function collectAllPages<T>(fetchPage: PageFetcher, describe: string): Promise<T[]> {
+  const items: T[] = [];
+  await streamAllPages(fetchPage, describe, (page) => {
+    items.push(...(page as T[]));
+  });
+  return items;
 }
 
 interface PageEnvelope {

@@ -1,7 +1,8 @@
 // One API call as the agent (or stateless mode) makes it: the REST client with the session's
-// credentials, paging when asked, and the result in the agent protocol's shape.
+// credentials and the result in the agent protocol's shape; or a list endpoint's pages, one by one.
 
-import { JimApiClient } from "./http_client.ts";
+import { JimApiClient, redactSecrets } from "./http_client.ts";
+import { type PageSink, streamAllPages } from "./paging.ts";
 import type { ApiCall, ApiResult } from "../session/protocol.ts";
 import type { Credentials } from "../session/session_holder.ts";
 import { VERSION } from "../version.ts";
@@ -15,23 +16,20 @@ export interface CallOptions {
   timeoutMs: number;
 }
 
+export interface StreamOptions extends CallOptions {
+  /** Takes each page's items; the next page is fetched only after it settles. */
+  onPage: PageSink;
+  /** Aborted when the reader has gone: the page in flight is abandoned, and no other fetched. */
+  signal?: AbortSignal;
+}
+
 export async function performCall(
   target: CallTarget,
   credentials: Credentials,
   call: ApiCall,
   options: CallOptions,
 ): Promise<ApiResult> {
-  const client = new JimApiClient({
-    baseUrl: target.url,
-    credentials,
-    fetch: options.fetch,
-    timeoutMs: options.timeoutMs,
-    userAgent: `jim/${VERSION}`,
-  });
-  if (call.paginate) {
-    const items = await client.listAll(call.path, call.query);
-    return { status: 200, statusText: "OK", headers: {}, body: items };
-  }
+  const client = apiClient(target, credentials, options);
   const response = await client.request(
     { method: call.method, path: call.path, query: call.query, body: call.body },
     { allowErrorStatus: call.allowErrorStatus === true },
@@ -42,4 +40,46 @@ export async function performCall(
     headers: response.headers,
     body: response.body,
   };
+}
+
+/** Every page of a GET list endpoint, handed to `onPage` one at a time; returns the item count. */
+export function performStream(
+  target: CallTarget,
+  credentials: Credentials,
+  call: ApiCall,
+  options: StreamOptions,
+): Promise<number> {
+  const { signal } = options;
+  const client = apiClient(target, credentials, {
+    ...options,
+    fetch: signal ? abortableFetch(options.fetch ?? globalThis.fetch, signal) : options.fetch,
+  });
+  return streamAllPages(
+    (page, pageSize) => client.getJson(call.path, { ...call.query, page, pageSize }),
+    `GET ${redactSecrets(call.path.split("?", 1)[0])}`,
+    (items) => signal?.aborted ? false : options.onPage(items),
+  );
+}
+
+function apiClient(
+  target: CallTarget,
+  credentials: Credentials,
+  options: CallOptions,
+): JimApiClient {
+  return new JimApiClient({
+    baseUrl: target.url,
+    credentials,
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+    userAgent: `jim/${VERSION}`,
+  });
+}
+
+/** The same fetch, also ended by `signal` (the client's own timeout signal still applies). */
+function abortableFetch(base: typeof fetch, signal: AbortSignal): typeof fetch {
+  return (input: RequestInfo | URL, init?: RequestInit) =>
+    base(input, {
+      ...init,
+      signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
+    });
 }

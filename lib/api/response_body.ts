@@ -23,6 +23,15 @@ export async function readBodyText(
     throw tooLarge();
   }
   if (response.body === null) return "";
+  // A declared length within the cap bounds the body (fetch holds the server to it), so it can
+  // be read in one native step: a quarter of a long export's time went to reading chunk by chunk.
+  // Not when fetch decodes a content-encoding: the length is then that of the encoded body.
+  const encoding = response.headers.get("content-encoding");
+  if (Number.isFinite(declared) && (encoding === null || encoding === "identity")) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length > maxBytes) throw tooLarge();
+    return new TextDecoder().decode(bytes);
+  }
   return new TextDecoder().decode(await readStreamBytes(response.body, maxBytes, tooLarge));
 }
 

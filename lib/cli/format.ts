@@ -97,7 +97,7 @@ function pascalCase(key: string): string {
   return key.charAt(0).toUpperCase() + key.slice(1);
 }
 
-function scalarColumns(rows: Row[]): string[] {
+export function scalarColumns(rows: Row[]): string[] {
   const cols: string[] = [];
   for (const row of rows) {
     for (const [key, value] of Object.entries(row)) {

@@ -8,6 +8,8 @@ export interface Io {
   out(text: string): void;
   /** Writes a notice, warning or progress line to stderr; a trailing newline is added. */
   err(text: string): void;
+  /** True once stdout's reader has gone (`jim ... | head`): a long listing can stop there. */
+  outClosed(): boolean;
   /** True when stdout is a terminal (raw server text is then escaped, never interpreted). */
   readonly outIsTerminal: boolean;
   /** Reads all of standard input as text, refusing more than `limit` bytes. */
@@ -30,6 +32,7 @@ export function denoIo(): Io {
   return {
     out: (text) => write(Deno.stdout, text),
     err: (text) => write(Deno.stderr, text),
+    outClosed: () => closed,
     outIsTerminal: Deno.stdout.isTerminal(),
     readStdin: async (limit, what) => {
       if (Deno.stdin.isTerminal()) {

@@ -1,17 +1,20 @@
-// Talks to the session agent over its socket: one request, one response, bounded in time.
-// A missing socket or a dead agent means "not connected"; a hung one is given up on after a
-// bound that depends on the operation.
+// Talks to the session agent over its socket: one request, one response, bounded in time (or,
+// for `stream`, one frame per page, each bounded in time). A missing socket or a dead agent means
+// "not connected"; a hung one is given up on after a bound that depends on the operation.
 
 import { JimError } from "../errors.ts";
 import { startDeadline } from "../deadline.ts";
-import { encodeLine, readLine, writeBytes } from "./framing.ts";
+import type { PageSink } from "../api/paging.ts";
+import { encodeLine, LineReader, readLine, writeBytes } from "./framing.ts";
 import { AgentNotRunning, connectAgent } from "./agent_transport.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
 import {
   type AgentRequest,
+  type ApiCall,
   MAX_REQUEST_BYTES,
   MAX_RESPONSE_BYTES,
   parseResponse,
+  parseStreamFrame,
   PROTOCOL_VERSION,
 } from "./protocol.ts";
 
@@ -132,6 +135,66 @@ export class AgentClient {
     await this.send({ op: "shutdown" }, undefined, protocol);
   }
 
+  /**
+   * Pages through a GET list endpoint through the agent: each page goes to `onPage` as it
+   * arrives, and the next frame is read only once `onPage` has settled, so a slow reader holds
+   * the agent back instead of filling memory. `onPage` returning false hangs up, which stops the
+   * agent fetching. Resolves with the number of items handed over.
+   */
+  async stream(
+    call: ApiCall,
+    onPage: PageSink,
+    onTrace?: (line: string) => void,
+  ): Promise<number> {
+    const conn = await connectAgent(
+      this.endpoint,
+      Math.min(this.#timeouts.controlMs, HANDSHAKE_WAIT_MS),
+    );
+    // Each frame may take as long as one call (rate-limit waits included); the whole stream may
+    // take longer.
+    let deadline = startDeadline(this.#timeouts.callMs, () => closeQuietly(conn));
+    const trace = (lines: unknown) => {
+      if (onTrace && Array.isArray(lines)) {
+        for (const entry of lines) if (typeof entry === "string") onTrace(entry);
+      }
+    };
+    let count = 0;
+    let answered = false;
+    // An error of the reader's own (its output failing) is its own, not the agent's.
+    let inSink = false;
+    try {
+      await writeBytes(conn, requestBytes({ op: "stream", call }));
+      const reader = new LineReader(conn);
+      for (;; answered = true) {
+        const line = await reader.readLine(MAX_RESPONSE_BYTES);
+        if (line === null) throw new AgentNotRunning();
+        deadline.cancel();
+        const frame = parseStreamFrame(line);
+        trace(frame.ok ? frame.trace : frame.error.trace);
+        if (!frame.ok) {
+          throw new JimError(frame.error.code, frame.error.message, { status: frame.error.status });
+        }
+        if ("end" in frame) return count;
+        count += frame.page.length;
+        inSink = true;
+        if (await onPage(frame.page) === false) return count;
+        inSink = false;
+        deadline = startDeadline(this.#timeouts.callMs, () => closeQuietly(conn));
+      }
+    } catch (error) {
+      if (inSink) throw error;
+      const failure = agentFailure(error);
+      // Some items are out already: an agent gone now is a broken answer, not "not connected".
+      if (failure instanceof AgentNotRunning && answered) {
+        throw new JimError("agent", "the session agent stopped in the middle of the answer");
+      }
+      throw failure;
+    } finally {
+      deadline.cancel();
+      closeQuietly(conn);
+    }
+  }
+
   /** The agent's hello, or null when none is running. */
   async hello(): Promise<{ protocol: number; version: string; pid: number } | null> {
     try {
@@ -141,4 +204,36 @@ export class AgentClient {
       throw error;
     }
   }
+}
+
+/** The request line, refused here when the agent would refuse it for its size. */
+function requestBytes(request: RequestBody): Uint8Array {
+  // Encoded once: the bytes checked against the agent's limit are the bytes sent.
+  const message = encodeLine({ v: PROTOCOL_VERSION, ...request });
+  if (message.length - 1 > MAX_REQUEST_BYTES) {
+    throw new JimError(
+      "usage",
+      `the request is too large for the session agent (${
+        message.length - 1
+      } bytes; at most ${MAX_REQUEST_BYTES})`,
+    );
+  }
+  return message;
+}
+
+function agentFailure(error: unknown): Error {
+  if (error instanceof JimError || error instanceof AgentNotRunning) return error;
+  if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+    return new JimError("agent", "the session agent did not answer in time");
+  }
+  if (error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe) {
+    return new AgentNotRunning();
+  }
+  return new JimError("agent", `session agent failure: ${(error as Error).message}`);
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
 }

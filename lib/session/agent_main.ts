@@ -3,7 +3,7 @@
 // Per-session settings (HTTP timeout, credential store, CA) come with each adopted session.
 
 import { describeError } from "../errors.ts";
-import { performCall } from "../api/perform_call.ts";
+import { performCall, performStream } from "../api/perform_call.ts";
 import { tracedFetch } from "../api/traced_fetch.ts";
 import { caHttpClient } from "../api/ca_cert.ts";
 import { idleTimeoutMs } from "../settings.ts";
@@ -40,6 +40,26 @@ export async function agentMain(): Promise<number> {
               fetch: fetchFn,
             });
             return call.trace ? { ...result, trace } : result;
+          } catch (error) {
+            if (call.trace && error instanceof Error) Object.assign(error, { trace });
+            throw error;
+          }
+        },
+        stream: async (session, credentials, call, sink) => {
+          const trace: string[] = [];
+          const fetchFn = tracedFetch(fetch, {
+            httpClient: caClient(session.caCertPem),
+            trace: call.trace ? (line) => trace.push(line) : undefined,
+          });
+          try {
+            const items = await performStream(session, credentials, call, {
+              timeoutMs: session.httpTimeoutMs,
+              fetch: fetchFn,
+              signal: sink.signal,
+              // Each page takes the trace lines made for it, so none pile up over a long walk.
+              onPage: (page) => sink.onPage(page, trace.splice(0)),
+            });
+            return { items, trace };
           } catch (error) {
             if (call.trace && error instanceof Error) Object.assign(error, { trace });
             throw error;

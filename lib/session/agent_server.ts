@@ -17,6 +17,7 @@ import { openAgentListener } from "./agent_transport.ts";
 import { answerHandshake } from "./agent_handshake.ts";
 import { AgentClient } from "./agent_client.ts";
 import { SessionHolder, type SessionHolderDeps } from "./session_holder.ts";
+import { serveStream } from "./agent_stream.ts";
 
 export interface AgentOptions {
   endpoint: AgentEndpoint;
@@ -161,6 +162,10 @@ async function serve(
       await writeLine(conn, errorResponse(error));
       return;
     }
+    if (request.op === "stream") {
+      await serveStream(conn, request.call, holder);
+      return;
+    }
     let response;
     try {
       response = okResponse(await handle(request, holder, version));
@@ -193,6 +198,9 @@ function handle(request: AgentRequest, holder: SessionHolder, version: string): 
       return holder.call(request.call);
     case "batch":
       return holder.batch(request.calls);
+    case "stream":
+      // Answered frame by frame in serveStream, never with one response.
+      return Promise.reject(new JimError("protocol", "bad agent request: stream out of place"));
     case "disconnect":
       return disconnect(holder, request.revoke === true);
     case "shutdown":

@@ -1,5 +1,6 @@
 // The agent's wire protocol: one newline-terminated JSON request and one JSON response per
-// connection. Every request is validated here before the agent acts on it.
+// connection, except `stream`, answered with one frame per page and an end (or error) frame.
+// Every request is validated here before the agent acts on it.
 
 import { type ErrorCode, JimError } from "../errors.ts";
 import type { Revocation } from "../auth/revoke.ts";
@@ -46,7 +47,6 @@ export interface ApiCall {
   path: string;
   query?: Record<string, string>;
   body?: unknown;
-  paginate?: boolean;
   /** Return 4xx/5xx responses as results instead of errors (for `jim api`). */
   allowErrorStatus?: boolean;
   /** --verbose: return the agent's HTTP trace lines with the answer. */
@@ -64,6 +64,7 @@ export type AgentRequest =
     | { op: "adopt"; session: SessionRecord }
     | { op: "request"; call: ApiCall }
     | { op: "batch"; calls: ApiCall[] }
+    | { op: "stream"; call: ApiCall }
     /** revoke: first revoke the refresh token at the identity provider (RFC 7009). */
     | { op: "disconnect"; revoke?: boolean }
     | { op: "shutdown" }
@@ -138,7 +139,16 @@ export type AgentResponse =
     error: { code: ErrorCode; message: string; status?: number; trace?: string[] };
   };
 
-const OPS = new Set(["hello", "status", "adopt", "request", "batch", "disconnect", "shutdown"]);
+const OPS = new Set([
+  "hello",
+  "status",
+  "adopt",
+  "request",
+  "batch",
+  "stream",
+  "disconnect",
+  "shutdown",
+]);
 export const MAX_BATCH_CALLS = 16;
 export const HTTP_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 
@@ -168,6 +178,12 @@ export function parseRequest(line: string): AgentRequest {
     throw bad("disconnect revoke must be a boolean");
   }
   if (value.op === "request") checkCall(value.call);
+  if (value.op === "stream") {
+    checkCall(value.call);
+    if ((value.call as Record<string, unknown>).method !== "GET") {
+      throw bad("stream pages through a GET list endpoint only");
+    }
+  }
   if (value.op === "batch") {
     if (!Array.isArray(value.calls) || value.calls.length === 0) {
       throw bad("batch needs a non-empty list of calls");
@@ -229,7 +245,9 @@ function checkCall(call: unknown): void {
       throw bad("call query must map names to strings");
     }
   }
-  for (const flag of ["paginate", "allowErrorStatus", "trace", "anonymous"]) {
+  // Collecting every page into one answer had no bound; `stream` hands them over one by one.
+  if (call.paginate !== undefined) throw bad("paging is the stream operation's, not a call's");
+  for (const flag of ["allowErrorStatus", "trace", "anonymous"]) {
     if (call[flag] !== undefined && typeof call[flag] !== "boolean") {
       throw bad(`call ${flag} must be a boolean`);
     }
@@ -278,6 +296,35 @@ export function errorResponse(error: unknown): AgentResponse {
 
 export function okResponse(result: unknown): AgentResponse {
   return { v: PROTOCOL_VERSION, ok: true, result };
+}
+
+/**
+ * A `stream` answer, frame by frame: zero or more pages, then an end frame or an error response
+ * (`ok: false`, as for any request). A frame may carry the --verbose trace lines since the last.
+ */
+export type StreamFrame =
+  | { v: number; ok: true; page: unknown[]; trace?: string[] }
+  | { v: number; ok: true; end: { items: number }; trace?: string[] };
+
+export function pageFrame(items: unknown[], trace?: string[]): StreamFrame {
+  return { v: PROTOCOL_VERSION, ok: true, page: items, ...(trace?.length ? { trace } : {}) };
+}
+
+export function endFrame(items: number, trace?: string[]): StreamFrame {
+  return { v: PROTOCOL_VERSION, ok: true, end: { items }, ...(trace?.length ? { trace } : {}) };
+}
+
+/** One frame of a `stream` answer, checked; an error frame comes back as `ok: false`. */
+export function parseStreamFrame(
+  line: string,
+): StreamFrame | Extract<AgentResponse, { ok: false }> {
+  const response = parseResponse(line) as Record<string, unknown>;
+  if (response.ok === false) return response as Extract<AgentResponse, { ok: false }>;
+  if (response.trace !== undefined && !Array.isArray(response.trace)) throw malformed("stream");
+  if (Array.isArray(response.page)) return response as unknown as StreamFrame;
+  const end = response.end;
+  if (isObject(end) && typeof end.items === "number") return response as unknown as StreamFrame;
+  throw malformed("stream");
 }
 
 function bad(message: string): JimError {

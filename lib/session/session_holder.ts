@@ -31,6 +31,13 @@ export interface SessionHolderDeps {
     call: ApiCall,
     trace?: string[],
   ): Promise<ApiResult>;
+  /** Pages through a GET list call, one page at a time into `sink`; the agent's `stream`. */
+  stream?(
+    session: SessionRecord,
+    credentials: Credentials,
+    call: ApiCall,
+    sink: StreamSink,
+  ): Promise<StreamEnd>;
   /** The refresh grant for an OAuth session's context; its HTTP steps go to `trace`. */
   refresh(
     session: SessionRecord,
@@ -48,6 +55,19 @@ export interface SessionHolderDeps {
   revoke?(session: SessionRecord, refreshToken: string): Promise<Revocation>;
   /** The agent's idle timeout, reported by status. */
   idleTimeoutMs?: number;
+}
+
+export interface StreamSink {
+  /** One page's items and the --verbose trace lines since the last; false: stop. */
+  onPage(items: unknown[], trace: string[]): Promise<boolean | void>;
+  /** Aborted once the client has gone. */
+  signal: AbortSignal;
+}
+
+export interface StreamEnd {
+  items: number;
+  /** The trace lines after the last page. */
+  trace: string[];
 }
 
 export class SessionHolder {
@@ -174,6 +194,18 @@ export class SessionHolder {
     const result = await this.#deps.perform(session, credentials, call, trace);
     const warning = this.#writeBack?.takeNotice();
     return warning ? { ...result, warning } : result;
+  }
+
+  stream(call: ApiCall, sink: StreamSink): Promise<StreamEnd> {
+    const session = this.#session;
+    if (!session) {
+      return Promise.reject(new JimError("not_connected", "You are not connected to JIM."));
+    }
+    if (!this.#deps.stream) {
+      return Promise.reject(new JimError("agent", "this session agent cannot stream"));
+    }
+    const credentials: Credentials = call.anonymous ? { kind: "none" } : this.#credentials(session);
+    return this.#deps.stream(session, credentials, call, sink);
   }
 
   /** Runs the calls at once; the status is taken after, so it shows any refresh they caused. */

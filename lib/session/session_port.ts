@@ -4,6 +4,7 @@
 import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
 import { lazyImport } from "../lazy_import.ts";
+import type { PageSink } from "../api/paging.ts";
 import { AgentNotRunning } from "./agent_client.ts";
 import { commandBusAddress } from "./bus_address.ts";
 import {
@@ -23,6 +24,12 @@ export interface SessionPort {
   call(call: ApiCall): Promise<ApiResult>;
   /** The calls at once, then the status: one round trip to the agent. */
   batch(calls: ApiCall[]): Promise<Batch>;
+  /**
+   * Every page of a GET list endpoint, each handed to `onPage` as it arrives; the next page is
+   * fetched only after `onPage` settles, and not at all once it returns false. Resolves with the
+   * number of items handed over.
+   */
+  stream(call: ApiCall, onPage: PageSink): Promise<number>;
 }
 
 export interface Batch {
@@ -71,6 +78,15 @@ function agentSession(deps: Deps): SessionPort {
         );
         if (typeof result.warning === "string") deps.io.err(result.warning);
         return result;
+      } catch (error) {
+        if (error instanceof AgentNotRunning) throw notConnected();
+        throw error;
+      }
+    },
+    async stream(call, onPage) {
+      try {
+        const traced = deps.trace ? { ...call, trace: true } : call;
+        return await deps.agent.stream(traced, onPage, deps.trace);
       } catch (error) {
         if (error instanceof AgentNotRunning) throw notConnected();
         throw error;

@@ -45,6 +45,17 @@ export function statelessSession(deps: Deps, creds: { url: string; apiKey: strin
         { fetch: deps.fetch, timeoutMs },
       );
     },
+    async stream(call, onPage) {
+      const { performStream } = await lazyImport<
+        typeof import("../api/perform_call.ts")
+      >(import.meta.url, "../api/perform_call.ts");
+      return performStream(
+        { url: instance.base },
+        call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
+        call,
+        { fetch: deps.fetch, timeoutMs, onPage },
+      );
+    },
     async batch(calls) {
       const outcomes = await Promise.allSettled(calls.map((call) => this.call(call)));
       return { outcomes, status };

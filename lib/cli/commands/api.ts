@@ -7,6 +7,7 @@ import { echoInput, hasSpaceOrControl, terminalSafeText } from "../../text.ts";
 import { openSession } from "../../session/session_port.ts";
 import { type ApiResult, HTTP_METHODS, MAX_REQUEST_BYTES } from "../../session/protocol.ts";
 import { formatJson } from "../format.ts";
+import { JsonArrayWriter } from "../list_output.ts";
 
 // The agent takes requests up to MAX_REQUEST_BYTES; leave room for the envelope around the body.
 const MAX_BODY_BYTES = MAX_REQUEST_BYTES - 64 * 1024;
@@ -53,12 +54,12 @@ export function parseApi(command: ParsedCommand): ApiOptions {
 }
 
 export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
+  if (options.paginate) return await paginate(options, deps);
   const body = options.data ? await readBody(options.data, deps) : undefined;
   const result = await (await openSession(deps)).call({
     method: options.method,
     path: options.path,
     body,
-    paginate: options.paginate || undefined,
     allowErrorStatus: options.include || undefined,
   });
   // As curl: what the server sent goes to a pipe untouched, but a terminal would act on its
@@ -72,6 +73,21 @@ export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
       status: result.status,
     });
   }
+  return 0;
+}
+
+/** --paginate: one JSON array of every page's items, written as the pages arrive. */
+async function paginate(options: ApiOptions, deps: Deps): Promise<number> {
+  const session = await openSession(deps);
+  // Escaped on a terminal, as any other body (JSON leaves bidi and C1 characters as they are).
+  const output = new JsonArrayWriter((text) =>
+    deps.io.out(deps.io.outIsTerminal ? terminalSafeText(text) : text)
+  );
+  await session.stream({ method: "GET", path: options.path }, (items) => {
+    output.add(items);
+    return !deps.io.outClosed();
+  });
+  output.end();
   return 0;
 }
 

@@ -4,14 +4,8 @@ import { usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
-import {
-  formatJson,
-  formatList,
-  formatTable,
-  pascalCaseDeep,
-  pascalCaseKeys,
-  type Row,
-} from "../format.ts";
+import { formatJson, formatList, pascalCaseDeep, pascalCaseKeys, type Row } from "../format.ts";
+import { JsonArrayWriter, TableWriter } from "../list_output.ts";
 import { compileWildcard } from "../wildcard.ts";
 
 const COLLECTION = "/api/v1/synchronisation/connected-systems";
@@ -57,19 +51,41 @@ export async function runConnectedSystem(
     deps.io.out(options.json ? formatJson(pascalCaseDeep(item)) : formatList(pascalCaseKeys(item)));
     return 0;
   }
-  const result = await session.call({ method: "GET", path: COLLECTION, paginate: true });
-  let items = (Array.isArray(result.body) ? result.body : []) as Row[];
-  if (options.name !== undefined) {
-    const matches = compileWildcard(options.name);
-    items = items.filter((item) => typeof item.name === "string" && matches(item.name));
-  }
-  if (options.json) {
-    deps.io.out(formatJson(pascalCaseDeep(items)));
-    return 0;
-  }
-  if (items.length === 0) return 0;
-  const rows = items.map(pascalCaseKeys);
-  const present = TABLE_COLUMNS.filter((col) => rows.some((row) => col in row));
-  deps.io.out(formatTable(rows, present.length >= 2 ? present : undefined));
+  const matches = options.name === undefined ? null : compileWildcard(options.name);
+  const wanted = (item: unknown) =>
+    typeof (item as Row)?.name === "string" && matches!((item as Row).name as string);
+  // JSON goes out page by page; a table waits for its first rows to align them (TableWriter).
+  const output = options.json ? jsonWriter(deps) : tableWriter(deps);
+  await session.stream({ method: "GET", path: COLLECTION }, (page) => {
+    output.add(matches ? page.filter(wanted) : page);
+    return !deps.io.outClosed();
+  });
+  output.end();
   return 0;
+}
+
+interface ListWriter {
+  add(items: unknown[]): void;
+  end(): void;
+}
+
+/** `--json` names what the list output names (PascalCase at every depth). */
+function jsonWriter(deps: Deps): ListWriter {
+  const json = new JsonArrayWriter(deps.io.out);
+  return { add: (items) => json.add(items.map(pascalCaseDeep)), end: () => json.end() };
+}
+
+function tableWriter(deps: Deps): ListWriter {
+  const table = new TableWriter(deps.io.out, (rows) => {
+    const present = TABLE_COLUMNS.filter((col) => rows.some((row) => col in row));
+    return present.length >= 2 ? present : undefined;
+  });
+  return {
+    add: (items) =>
+      table.add(
+        items.filter((item): item is Row => typeof item === "object" && item !== null)
+          .map(pascalCaseKeys),
+      ),
+    end: () => table.end(),
+  };
 }
