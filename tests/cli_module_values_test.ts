@@ -125,14 +125,27 @@ Deno.test("OAuth: a new sign-in's Status is 'healthy', a live session with > 5 m
   }, { idp: { accessTokenTtlSeconds: 3600 } });
 });
 
-Deno.test("OAuth: a live session with under 5 minutes left is not reused; test-connection says it expires soon", async () => {
-  await withSso(async ({ signIn, browserLaunches, jim }) => {
+Deno.test("OAuth: a live session with under 5 minutes left is refreshed in place: 'Connected (refreshed)', no browser", async () => {
+  await withSso(async ({ signIn, browserLaunches, jim, idp }) => {
     const first = await signIn(["--no-persist"]);
     const status = Object.fromEntries(parseList((await jim(["test-connection"])).stdout));
     assert.equal(status.Message, "Connection successful (token expires soon)");
+    const grantsBefore = (await idp.stats()).refreshGrants;
     const again = await signIn(["--no-persist"]);
-    assert.equal(again.Status, "healthy", "a fresh sign-in, not the cached one");
-    assert.equal(await browserLaunches(), 2, "the browser opened again");
+    assert.equal(again.Status, "Connected (refreshed)");
+    assert.equal(await browserLaunches(), 1, "no second browser sign-in");
     assert.equal(again.Url, first.Url);
+    assert.ok(Date.parse(again.ExpiresAt) > Date.parse(first.ExpiresAt), "a new access token");
+    assert.equal((await idp.stats()).refreshGrants, grantsBefore + 1, "one refresh grant");
+  }, { idp: { accessTokenTtlSeconds: 240 } });
+});
+
+Deno.test("OAuth: a live session with under 5 minutes left whose refresh is refused signs in again", async () => {
+  await withSso(async ({ signIn, browserLaunches, idp }) => {
+    await signIn(["--no-persist"]);
+    await idp.configure({ refreshRefusal: "bare-400" });
+    const again = await signIn(["--no-persist"]);
+    assert.equal(again.Status, "healthy", "a fresh sign-in");
+    assert.equal(await browserLaunches(), 2, "the browser opened again");
   }, { idp: { accessTokenTtlSeconds: 240 } });
 });

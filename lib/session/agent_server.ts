@@ -201,6 +201,8 @@ function handle(request: AgentRequest, holder: SessionHolder, version: string): 
     case "stream":
       // Answered frame by frame in serveStream, never with one response.
       return Promise.reject(new JimError("protocol", "bad agent request: stream out of place"));
+    case "refresh":
+      return holder.refreshNow();
     case "disconnect":
       return disconnect(holder, request.revoke === true);
     case "shutdown":

@@ -66,6 +66,7 @@ export type AgentRequest =
     | { op: "batch"; calls: ApiCall[] }
     | { op: "stream"; call: ApiCall }
     /** revoke: first revoke the refresh token at the identity provider (RFC 7009). */
+    | { op: "refresh" }
     | { op: "disconnect"; revoke?: boolean }
     | { op: "shutdown" }
   );
@@ -146,6 +147,7 @@ const OPS = new Set([
   "request",
   "batch",
   "stream",
+  "refresh",
   "disconnect",
   "shutdown",
 ]);

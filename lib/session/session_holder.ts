@@ -141,6 +141,15 @@ export class SessionHolder {
     this.#writeBack?.retry().catch(() => {});
   }
 
+  /** Refreshes the OAuth session's tokens now; its status after. */
+  async refreshNow(): Promise<SessionStatus> {
+    if (!this.#session || !this.#keeper) {
+      throw new JimError("not_connected", "no OAuth session to refresh");
+    }
+    await this.#keeper.refreshNow();
+    return this.status();
+  }
+
   /** Revokes the session's refresh token at its provider; null when there is none to revoke. */
   async revoke(): Promise<Revocation | null> {
     const session = this.#session;

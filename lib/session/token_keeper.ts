@@ -82,6 +82,15 @@ export class TokenKeeper {
     return this.#tokens.accessToken;
   }
 
+  /** Refreshes now, whatever the expiry (connect to a session with under 5 minutes left). */
+  async refreshNow(trace?: TraceSink): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (!this.#tokens.refreshToken) {
+      throw new JimError("auth_failed", "no refresh token; sign in again");
+    }
+    await this.#refreshOnce(trace);
+  }
+
   /**
    * After a 401 for `usedToken`: if another request already refreshed, retry with the new
    * token; otherwise refresh once. Returns whether a retry is worth making.

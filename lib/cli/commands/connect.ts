@@ -132,7 +132,7 @@ function parseRedirectHost(value: unknown, name: string): RedirectHostName {
  * The object Connect-JIM returns, with its property names and order. Status holds the module's
  * values (src/JIM.PowerShell/Public/Connection/Connect-JIM.ps1): the server's health status
  * (`$health.status`, "healthy") for a new connection, CONNECTED_CACHED for a reused session or a
- * silent reconnect.
+ * silent reconnect, CONNECTED_REFRESHED for a session to the same instance refreshed in place.
  */
 export interface ConnectResult {
   Url: string;
@@ -147,6 +147,8 @@ export interface ConnectResult {
 
 /** Connect-JIM.ps1: `Status = 'Connected (cached)'` when no sign-in was needed. */
 export const CONNECTED_CACHED = "Connected (cached)";
+/** Connect-JIM.ps1: `Status = 'Connected (refreshed)'` when a live session was refreshed. */
+export const CONNECTED_REFRESHED = "Connected (refreshed)";
 
 /** Connect-JIM.ps1 reuses a live session only while its token has more than 5 minutes left. */
 export const REUSE_MIN_LEFT_MS = 5 * 60_000;

@@ -5,7 +5,12 @@
 import { JimError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import type { ConnectOptions, ConnectResult } from "./connect.ts";
-import { CONNECTED_CACHED, connectResult, REUSE_MIN_LEFT_MS } from "./connect.ts";
+import {
+  CONNECTED_CACHED,
+  CONNECTED_REFRESHED,
+  connectResult,
+  REUSE_MIN_LEFT_MS,
+} from "./connect.ts";
 import { adoptSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
 import { asBatchResult, asStatus, type SessionStatus } from "../../session/protocol.ts";
@@ -31,6 +36,11 @@ export async function connectInteractive(
     if (live) {
       io.err("Already connected to JIM; use --force to sign in again");
       return connectResult(live, CONNECTED_CACHED);
+    }
+    const refreshed = await refreshedSessionFor(deps, instance.base);
+    if (refreshed) {
+      io.err("Renewed the current session's access token; use --force to sign in again");
+      return connectResult(refreshed, CONNECTED_REFRESHED);
     }
   }
 
@@ -134,6 +144,22 @@ async function liveSessionFor(deps: Deps, base: string): Promise<SessionStatus |
     return ours(answer.status) && answer.outcomes[0]?.ok ? answer.status : null;
   } catch {
     // No agent, or one that cannot answer this (another version): nothing to reuse.
+    return null;
+  }
+}
+
+/**
+ * As Connect-JIM.ps1: a session to this instance with 5 minutes or less left is refreshed in
+ * place rather than signed in again; null when there is none or the refresh fails (then the
+ * sign-in goes on as if there were no session).
+ */
+async function refreshedSessionFor(deps: Deps, base: string): Promise<SessionStatus | null> {
+  try {
+    const status = asStatus(await deps.agent.send({ op: "status" }));
+    if (!status.connected || status.url !== base || status.authMethod !== "OAuth") return null;
+    const after = asStatus(await deps.agent.send({ op: "refresh" }));
+    return after.connected && after.url === base ? after : null;
+  } catch {
     return null;
   }
 }
