@@ -9,11 +9,16 @@ import { printable } from "./safe_text.ts";
 /** Runs a command (no shell) and returns its stdout, or undefined when it fails. */
 export type RunForOutput = (cmd: string, args: string[]) => Promise<string | undefined>;
 
-export async function describePortHolder(
+/** Who listens on a port: one of the user's own processes, or another user's (by uid). */
+export type PortHolder =
+  | { readonly kind: "own"; readonly pid: number; readonly name: string; readonly args: string }
+  | { readonly kind: "other"; readonly uid: number };
+
+export async function findPortHolder(
   port: number,
   platform: string,
   run: RunForOutput = runForOutput,
-): Promise<string | undefined> {
+): Promise<PortHolder | undefined> {
   if (platform !== "linux") return undefined;
   const listing = await run("ss", ["-Hltnpe", `sport = :${port}`]);
   const line = listing?.split("\n").find((l) => l.trim() !== "");
@@ -23,12 +28,23 @@ export async function describePortHolder(
     // ss shows a process only to its owner (and root); the uid it always shows.
     const uid = /\buid:(\d+)/.exec(line)?.[1];
     return uid !== undefined && Number(uid) !== Deno.uid()
-      ? `a program of another user (uid ${uid})`
+      ? { kind: "other", uid: Number(uid) }
       : undefined;
   }
   const pid = Number(user[2]);
-  const args = await run("ps", ["-o", "args=", "-p", String(pid)]);
-  return `${programName(user[1], args?.trim() ?? "")} (pid ${pid})`;
+  const args = (await run("ps", ["-o", "args=", "-p", String(pid)]))?.trim() ?? "";
+  return { kind: "own", pid, name: printable(user[1], 60) || "a program", args };
+}
+
+export async function describePortHolder(
+  port: number,
+  platform: string,
+  run: RunForOutput = runForOutput,
+): Promise<string | undefined> {
+  const holder = await findPortHolder(port, platform, run);
+  if (holder === undefined) return undefined;
+  if (holder.kind === "other") return `a program of another user (uid ${holder.uid})`;
+  return `${programName(holder.name, holder.args)} (pid ${holder.pid})`;
 }
 
 /** "another jim sign-in" when the holder runs this program's code with connect. */
@@ -43,7 +59,7 @@ function programName(comm: string, args: string): string {
   if (isJim) {
     return words.some((w) => /^(connect|connect-jim)$/i.test(w)) ? "another jim sign-in" : "jim";
   }
-  return printable(comm, 60) || "a program";
+  return comm;
 }
 
 async function runForOutput(cmd: string, args: string[]): Promise<string | undefined> {

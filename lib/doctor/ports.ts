@@ -2,7 +2,7 @@
 // of 8401-8409). JIM's identity-provider registrations list 8400 only, so a busy 8400 is the
 // usual reason a sign-in "never comes back". On Linux the holder is named when it is the user's.
 
-import { commandRunner } from "../keyring/system_deps.ts";
+import { findPortHolder } from "../auth/port_holder.ts";
 import { type Check, fail, pass } from "./check.ts";
 
 export const FIRST_PORT = 8400;
@@ -53,30 +53,12 @@ function canListen(port: number): boolean {
   }
 }
 
-/**
- * Which of this user's processes listen on the ports, from `ss -ltnp` (iproute2): it names only
- * the processes the caller may inspect, which for a normal user are their own. (Deno refuses to
- * read /proc/net without full permissions, so jim asks the tool.)
- */
-export async function linuxHolders(ports: number[]): Promise<Map<number, PortHolder>> {
+/** The user's own processes that listen on the ports (the sign-in's own lookup, per port). */
+async function linuxHolders(ports: number[]): Promise<Map<number, PortHolder>> {
   const holders = new Map<number, PortHolder>();
-  const result = await commandRunner()("ss", ["-H", "-l", "-t", "-n", "-p"], {
-    timeoutMs: SS_TIMEOUT_MS,
-  });
-  if (result.kind !== "exited" || result.code !== 0) return holders;
-  for (const line of result.stdout.split("\n")) {
-    // State Recv-Q Send-Q Local:Port Peer:Port users:(("name",pid=N,fd=M),...)
-    const fields = line.trim().split(/\s+/);
-    const port = Number(/:(\d+)$/.exec(fields[3] ?? "")?.[1]);
-    if (!ports.includes(port) || holders.has(port)) continue;
-    const user = /\("((?:[^"\\]|\\.)*)",pid=(\d+)/.exec(line);
-    if (user) holders.set(port, { pid: Number(user[2]), name: printableName(user[1]) });
+  for (const port of ports) {
+    const holder = await findPortHolder(port, "linux");
+    if (holder?.kind === "own") holders.set(port, { pid: holder.pid, name: holder.name });
   }
   return holders;
-}
-
-const SS_TIMEOUT_MS = 3_000;
-
-function printableName(name: string): string {
-  return name.replace(/[^\x21-\x7e]/g, "?").slice(0, 40) || "a process";
 }
