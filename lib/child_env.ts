@@ -97,7 +97,7 @@ export function passThroughNames(source: EnvSource = readOwnEnv): string[] {
   const list = source("JIM_CHILD_ENV");
   if (list === undefined) return [];
   const names = list.split(",").map((name) => name.trim()).filter((name) =>
-    /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && name !== "JIM_API_KEY"
+    /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) && name.toUpperCase() !== "JIM_API_KEY"
   );
   return ["JIM_CHILD_ENV", ...names.slice(0, 64)];
 }

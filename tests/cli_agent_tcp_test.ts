@@ -333,3 +333,29 @@ Deno.test("tcp transport: connections past the cap of those waiting to authentic
     TCP,
   );
 });
+
+Deno.test("tcp transport: connections that never prove themselves do not keep an idle agent alive", async () => {
+  await withCli(
+    async ({ env, jim, connect }) => {
+      await connect();
+      const { port, pid } = JSON.parse(await Deno.readTextFile(env.socketPath));
+      // Another local user knocking every half second, for longer than the idle timeout (3 s).
+      const started = Date.now();
+      let alive = true;
+      while (alive && Date.now() - started < 20_000) {
+        await rawExchange({ port }, `{"v":${PROTOCOL_VERSION},"op":"status"}\n`, 2_000)
+          .catch(() => "");
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        try {
+          Deno.kill(pid, "SIGCONT");
+        } catch {
+          alive = false;
+        }
+      }
+      assert.equal(alive, false, "the agent still ran 20 s later, kept alive by unproven knocks");
+      assertOneLineError(await jim(["whoami"]), 3, /You are not connected/);
+    },
+    {},
+    { ...TCP, JIM_AGENT_IDLE_TIMEOUT: "3" },
+  );
+});

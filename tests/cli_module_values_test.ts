@@ -149,3 +149,14 @@ Deno.test("OAuth: a live session with under 5 minutes left whose refresh is refu
     assert.equal(await browserLaunches(), 2, "the browser opened again");
   }, { idp: { accessTokenTtlSeconds: 240 } });
 });
+
+Deno.test("OAuth: a live session with time left whose credentials fail is neither reused nor 'refreshed': connect signs in again", async () => {
+  await withSso(async ({ server, signIn, browserLaunches }) => {
+    await signIn(["--no-persist"]);
+    // userinfo refuses the session's token (as for a token revoked at the server) every time.
+    server.addFault({ path: "/api/v1/userinfo", kind: "status", status: 401, times: 2 });
+    const again = await signIn(["--no-persist"]);
+    assert.equal(again.Status, "healthy", "a fresh sign-in");
+    assert.equal(await browserLaunches(), 2, "the browser opened again");
+  });
+});

@@ -8,9 +8,9 @@
 // Usage: deno task install [--root DIR]   (default $DENO_INSTALL_ROOT, else ~/.deno)
 // The command lands in DIR/bin; a checkout moved afterwards needs the task run again.
 
-import { denoRunArgs } from "../lib/runtime_flags.ts";
+import { denoRunArgs, pathFromFileUrl } from "../lib/runtime_flags.ts";
 
-const MAIN = decodeURIComponent(new URL("../main.ts", import.meta.url).pathname);
+const MAIN = pathFromFileUrl(new URL("../main.ts", import.meta.url));
 
 export function launcherText(
   denoPath: string,

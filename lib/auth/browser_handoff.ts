@@ -24,6 +24,7 @@
 // visit, and the flow deletes it when it ends.
 
 import { JimError } from "../errors.ts";
+import { escapeHtml } from "./loopback_server.ts";
 
 export interface Handoff {
   /** The file:// URL for the opener's command line. */
@@ -62,7 +63,7 @@ export function writeHandoffPage(dir: string, startUrl: string): Handoff {
 
 /** The page: a meta refresh for browsers, a link for text browsers that ask first. */
 export function forwardingPage(startUrl: string): string {
-  const href = startUrl.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const href = escapeHtml(startUrl);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="referrer" content="no-referrer">

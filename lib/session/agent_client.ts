@@ -67,7 +67,8 @@ export class AgentClient {
       this.endpoint,
       Math.min(this.#timeouts.controlMs, HANDSHAKE_WAIT_MS),
     );
-    const limit = request.op === "request"
+    // A refresh waits on the identity provider and on writing the rotated token back.
+    const limit = request.op === "request" || request.op === "refresh"
       ? this.#timeouts.callMs
       : request.op === "batch"
       ? this.#timeouts.batchMs
@@ -80,17 +81,7 @@ export class AgentClient {
       } catch { /* already closed */ }
     });
     try {
-      // Encoded once: the bytes checked against the agent's limit are the bytes sent.
-      const message = encodeLine({ v: protocol, ...request });
-      if (message.length - 1 > MAX_REQUEST_BYTES) {
-        throw new JimError(
-          "usage",
-          `the request is too large for the session agent (${
-            message.length - 1
-          } bytes; at most ${MAX_REQUEST_BYTES})`,
-        );
-      }
-      await writeBytes(conn, message);
+      await writeBytes(conn, requestBytes(request, protocol));
       const line = await readLine(conn, MAX_RESPONSE_BYTES);
       if (line === null) {
         // Hung up before a word: whatever listens there is not (or no longer) an agent serving
@@ -111,14 +102,7 @@ export class AgentClient {
       }
       return response.result;
     } catch (error) {
-      if (error instanceof JimError || error instanceof AgentNotRunning) throw error;
-      if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-        throw new JimError("agent", "the session agent did not answer in time");
-      }
-      if (error instanceof Deno.errors.ConnectionReset || error instanceof Deno.errors.BrokenPipe) {
-        throw new AgentNotRunning();
-      }
-      throw new JimError("agent", `session agent failure: ${(error as Error).message}`);
+      throw agentFailure(error);
     } finally {
       deadline.cancel();
       try {
@@ -207,9 +191,9 @@ export class AgentClient {
 }
 
 /** The request line, refused here when the agent would refuse it for its size. */
-function requestBytes(request: RequestBody): Uint8Array {
+function requestBytes(request: RequestBody, protocol = PROTOCOL_VERSION): Uint8Array {
   // Encoded once: the bytes checked against the agent's limit are the bytes sent.
-  const message = encodeLine({ v: PROTOCOL_VERSION, ...request });
+  const message = encodeLine({ v: protocol, ...request });
   if (message.length - 1 > MAX_REQUEST_BYTES) {
     throw new JimError(
       "usage",

@@ -91,8 +91,9 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const waiting = { count: 0 };
   try {
     for await (const conn of listener) {
-      touch();
-      const job = serve(conn, holder, options.version, secret, waiting, stop).finally(() =>
+      // The idle count restarts only for a request that proved itself and parsed: another local
+      // user connecting to the loopback port must not keep the session alive.
+      const job = serve(conn, holder, options.version, secret, waiting, stop, touch).finally(() =>
         inFlight.delete(job)
       );
       inFlight.add(job);
@@ -117,6 +118,7 @@ async function serve(
   secret: string | null,
   waiting: { count: number },
   stop: () => Promise<void>,
+  touch: () => void,
 ): Promise<void> {
   const reader = new LineReader(conn);
   try {
@@ -162,6 +164,7 @@ async function serve(
       await writeLine(conn, errorResponse(error));
       return;
     }
+    touch();
     if (request.op === "stream") {
       await serveStream(conn, request.call, holder);
       return;

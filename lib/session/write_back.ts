@@ -95,7 +95,8 @@ export class WriteBack {
             : "the stored sign-in is spent and could not be removed; a new session will have to sign in again"
         }. jim tries to save it again at the next command.`;
         this.#notice = `Warning: ${this.#warning}`;
-        if (this.#busesSeen === seen) return;
+        // A newer token (or bus) that arrived during the forget goes round again.
+        if (this.#busesSeen === seen && this.#pending === token) return;
       }
     } finally {
       // In the same turn as the loop's last check, so a caller arriving after it starts a new

@@ -156,9 +156,20 @@ async function liveSessionFor(deps: Deps, base: string): Promise<SessionStatus |
 async function refreshedSessionFor(deps: Deps, base: string): Promise<SessionStatus | null> {
   try {
     const status = asStatus(await deps.agent.send({ op: "status" }));
-    if (!status.connected || status.url !== base || status.authMethod !== "OAuth") return null;
-    const after = asStatus(await deps.agent.send({ op: "refresh" }));
-    return after.connected && after.url === base ? after : null;
+    if (
+      !status.connected || status.url !== base || status.authMethod !== "OAuth" ||
+      status.expiresAt === null
+    ) return null;
+    // More time left means liveSessionFor found its credentials failing: sign in again.
+    if (Date.parse(status.expiresAt) - deps.now() > REUSE_MIN_LEFT_MS) return null;
+    await deps.agent.send({ op: "refresh" });
+    // As for a reused session: kept only if the renewed credentials work.
+    const answer = asBatchResult(
+      await deps.agent.send({ op: "batch", calls: [{ method: "GET", path: "/api/v1/userinfo" }] }),
+      1,
+    );
+    const after = answer.status;
+    return after.connected && after.url === base && answer.outcomes[0]?.ok ? after : null;
   } catch {
     return null;
   }
