@@ -359,3 +359,30 @@ Deno.test("tcp transport: connections that never prove themselves do not keep an
     { ...TCP, JIM_AGENT_IDLE_TIMEOUT: "3" },
   );
 });
+
+Deno.test("tcp transport: a flood of unproven connections makes commands say the agent is busy, never 'not connected', and the agent stays", async () => {
+  await withCli(
+    async ({ env, jim, connect }) => {
+      await connect();
+      const { port, pid } = JSON.parse(await Deno.readTextFile(env.socketPath));
+      // Fill every waiting slot with connections that never say a word.
+      const conns = [];
+      for (let i = 0; i < 32; i++) conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      try {
+        const during = await jim(["whoami"]);
+        assertOneLineError(during, 1, /session agent is busy.*try again shortly/);
+      } finally {
+        for (const conn of conns) {
+          try {
+            conn.close();
+          } catch { /* closed by the agent */ }
+        }
+      }
+      const after = await jim(["whoami", "--json"]);
+      assert.equal(after.code, 0, after.stderr);
+      assert.equal(JSON.parse(await Deno.readTextFile(env.socketPath)).pid, pid, "the same agent");
+    },
+    {},
+    TCP,
+  );
+});

@@ -23,8 +23,18 @@ export const HANDSHAKE_FRAME_BYTES = 512;
 
 const NONCE = /^[0-9a-f]{64}$/;
 
-/** The client's side: true once the agent has proved itself and the client's proof is sent. */
-export async function proveAgent(conn: Deno.Conn, secret: string, ms: number): Promise<boolean> {
+/** What a failed hello found: nothing that proves itself, or an agent too busy to try. */
+export type HandshakeOutcome = "proved" | "unproved" | "busy";
+
+/** The answer the agent gives when more connections than it admits wait to prove themselves. */
+export const BUSY_MESSAGE = "bad agent request: too many connections waiting";
+
+/** The client's side: "proved" once the agent has proved itself and the client's proof is sent. */
+export async function proveAgent(
+  conn: Deno.Conn,
+  secret: string,
+  ms: number,
+): Promise<HandshakeOutcome> {
   // A listener that accepts and never answers is not an agent either: give up at the deadline.
   const deadline = startDeadline(ms, () => {
     try {
@@ -35,17 +45,33 @@ export async function proveAgent(conn: Deno.Conn, secret: string, ms: number): P
     const clientNonce = newNonce();
     await writeBytes(conn, encodeLine({ v: PROTOCOL_VERSION, op: "hello", nonce: clientNonce }));
     const line = await readLine(conn, HANDSHAKE_FRAME_BYTES);
+    if (line !== null && isBusy(line)) return "busy";
     const agentNonce = line === null ? null : await checkChallenge(line, secret, clientNonce);
-    if (agentNonce === null) return false;
+    if (agentNonce === null) return "unproved";
     const proof = await sign(secret, "client", clientNonce, agentNonce);
     await writeBytes(conn, encodeLine({ v: PROTOCOL_VERSION, op: "auth", proof }));
-    return true;
+    return "proved";
   } catch (error) {
-    if (error instanceof FrameTooLarge || error instanceof Deno.errors.BadResource) return false;
-    if (error instanceof Deno.errors.Interrupted) return false;
+    if (error instanceof FrameTooLarge || error instanceof Deno.errors.BadResource) {
+      return "unproved";
+    }
+    if (error instanceof Deno.errors.Interrupted) return "unproved";
     throw error;
   } finally {
     deadline.cancel();
+  }
+}
+
+/**
+ * Whether the answer is the agent's "too many waiting" refusal. Anyone can send it, so it proves
+ * nothing: the client only waits and tries again, and sends nothing secret.
+ */
+function isBusy(line: string): boolean {
+  try {
+    const value = JSON.parse(line) as { ok?: unknown; error?: { message?: unknown } } | null;
+    return value?.ok === false && value.error?.message === BUSY_MESSAGE;
+  } catch {
+    return false;
   }
 }
 

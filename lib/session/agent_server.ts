@@ -14,7 +14,7 @@ import {
 } from "./protocol.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
 import { openAgentListener } from "./agent_transport.ts";
-import { answerHandshake } from "./agent_handshake.ts";
+import { answerHandshake, BUSY_MESSAGE } from "./agent_handshake.ts";
 import { AgentClient } from "./agent_client.ts";
 import { SessionHolder, type SessionHolderDeps } from "./session_holder.ts";
 import { serveStream } from "./agent_stream.ts";
@@ -126,7 +126,7 @@ async function serve(
       // Small frames each way: none may wait for a delayed ACK.
       (conn as Deno.TcpConn).setNoDelay(true);
       if (waiting.count >= MAX_UNAUTHENTICATED) {
-        const busy = new JimError("protocol", "bad agent request: too many connections waiting");
+        const busy = new JimError("protocol", BUSY_MESSAGE);
         await withTimeout(writeLine(conn, errorResponse(busy)), 100).catch(() => {});
         return;
       }

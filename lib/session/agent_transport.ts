@@ -6,7 +6,10 @@
 // have taken the path.
 
 import { JimError } from "../errors.ts";
-import { proveAgent } from "./agent_handshake.ts";
+import { type HandshakeOutcome, proveAgent } from "./agent_handshake.ts";
+
+const BUSY_ATTEMPTS = 5;
+const BUSY_PAUSE_MS = 200;
 import {
   type AgentEndpoint,
   boundSocketPath,
@@ -120,23 +123,36 @@ export async function connectAgent(
       return await Deno.connect({ transport: "unix", path: endpoint.path });
     }
     const info = await readPortFile(endpoint.path);
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: info.port });
-    // The proof and the request go in two small writes: with Nagle's algorithm the second would
-    // wait for the agent's delayed ACK (40 ms on Linux).
-    conn.setNoDelay(true);
-    let proved = false;
-    try {
-      proved = await proveAgent(conn, info.secret, handshakeMs);
-    } finally {
-      if (!proved) {
-        try {
-          conn.close();
-        } catch { /* closed at the deadline */ }
+    // A flood of unproven connections (another local user) fills the agent's waiting slots: wait
+    // a little and try again, and past that say so, rather than take the agent for gone.
+    for (let attempt = 1;; attempt++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: info.port });
+      // The proof and the request go in two small writes: with Nagle's algorithm the second
+      // would wait for the agent's delayed ACK (40 ms on Linux).
+      conn.setNoDelay(true);
+      let outcome: HandshakeOutcome = "unproved";
+      try {
+        outcome = await proveAgent(conn, info.secret, handshakeMs);
+      } finally {
+        if (outcome !== "proved") {
+          try {
+            conn.close();
+          } catch { /* closed at the deadline */ }
+        }
       }
+      if (outcome === "proved") return conn;
+      if (outcome === "unproved") throw new AgentNotRunning();
+      if (attempt >= BUSY_ATTEMPTS) {
+        throw new JimError(
+          "agent",
+          "the session agent is busy: too many connections are waiting to prove themselves " +
+            "(another local user may be flooding its port); try again shortly",
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, BUSY_PAUSE_MS));
     }
-    if (!proved) throw new AgentNotRunning();
-    return conn;
   } catch (error) {
+    if (error instanceof JimError) throw error;
     if (
       error instanceof AgentNotRunning || error instanceof Deno.errors.NotFound ||
       error instanceof Deno.errors.ConnectionRefused ||
