@@ -85,3 +85,30 @@ Deno.test("disconnect ends the session even when the agent cannot say what it ho
   assert.deepEqual(sent, ["status", "disconnect"]);
   assert.match(err.join("\n"), /^Disconnected from https:\/\/jim\.example\.com\.$/m);
 });
+
+Deno.test("a remembered bus is used for a secret only while it is this user's socket, or an abstract name with its guid", async () => {
+  const { busIsOwn } = await import("../lib/session/bus_address.ts");
+  const dir = await Deno.makeTempDir({ prefix: "jim-bus-" });
+  const path = `${dir}/bus`;
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    assert.equal(busIsOwn(`unix:path=${path}`), true);
+    assert.equal(busIsOwn(`unix:path=${path},guid=0123456789abcdef0123456789abcdef`), true);
+    await Deno.writeTextFile(`${dir}/file`, "");
+    assert.equal(busIsOwn(`unix:path=${dir}/file`), false, "not a socket");
+    assert.equal(busIsOwn(`unix:path=${dir}/gone`), false, "an ended session's path");
+    if (Deno.uid() === 0) {
+      // Root can hand the socket to another uid: a path someone else bound is refused.
+      Deno.chownSync(path, 4242, 4242);
+      assert.equal(busIsOwn(`unix:path=${path}`), false, "another user's socket");
+    }
+    assert.equal(busIsOwn("unix:abstract=/tmp/dbus-AbC123"), false, "no guid to verify");
+    assert.equal(
+      busIsOwn("unix:abstract=/tmp/dbus-AbC123,guid=0123456789abcdef0123456789abcdef"),
+      true,
+    );
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -26,9 +26,13 @@ export async function untilInterrupted<T>(
   }
 }
 
-/** "5 minutes", "90 seconds", "1 minute". */
+/** "5 minutes", "90 seconds", "1 minute", "8 hours". */
 export function duration(seconds: number): string {
   const whole = Math.max(0, Math.round(seconds));
+  if (whole >= 3600 && whole % 3600 === 0) {
+    const hours = whole / 3600;
+    return `${hours} hour${hours === 1 ? "" : "s"}`;
+  }
   if (whole >= 60 && whole % 60 === 0) {
     const minutes = whole / 60;
     return `${minutes} minute${minutes === 1 ? "" : "s"}`;

@@ -11,6 +11,24 @@ export function isBusAddress(value: unknown): value is string {
     BUS_ADDRESS.test(value);
 }
 
+/**
+ * Whether a remembered bus may still be used for a secret: a socket path must exist, be a socket
+ * and be this user's (an ended session's path in /tmp could since have been bound by another
+ * user's fake Secret Service); an abstract name has no owner to check, so it is used only with
+ * the server's guid, which D-Bus clients verify on connecting.
+ */
+export function busIsOwn(address: string): boolean {
+  const path = /^unix:path=([^,]+)/.exec(address)?.[1];
+  if (path === undefined) return /,guid=[0-9a-fA-F]{32}$/.test(address);
+  try {
+    const info = Deno.lstatSync(decodeURIComponent(path));
+    const uid = Deno.uid();
+    return info.isSocket === true && (uid === null || info.uid === uid);
+  } catch {
+    return false;
+  }
+}
+
 /** The command's session bus address, when it is one the agent would accept. */
 export function commandBusAddress(
   env: { get(name: string): string | undefined },

@@ -5,7 +5,7 @@ import type { Deps } from "../deps.ts";
 import { JimError } from "../errors.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { lazyImport } from "../lazy_import.ts";
-import { commandBusAddress } from "./bus_address.ts";
+import { busIsOwn, commandBusAddress } from "./bus_address.ts";
 
 type KeyringEnv = { get(name: string): string | undefined };
 
@@ -71,6 +71,11 @@ export async function forgetRefreshToken(
 }
 
 function agentKeyring(choice: KeyringChoice | undefined, bus: string | undefined) {
+  if (bus !== undefined && !busIsOwn(bus)) {
+    return Promise.reject(
+      new JimError("keyring_unavailable", "that D-Bus session is gone or is not this user's"),
+    );
+  }
   const env = {
     get: (name: string) =>
       name === "JIM_KEYRING" && choice

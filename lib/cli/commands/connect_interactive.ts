@@ -15,9 +15,9 @@ import { adoptSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
 import { asBatchResult, asStatus, type SessionStatus } from "../../session/protocol.ts";
 import { withInstanceLock } from "../../session/instance_lock.ts";
-import { idleTimeoutMs } from "../../settings.ts";
 import { currentUid, ensurePrivateDir, parentDir } from "../../session/socket_path.ts";
-import { httpTimeoutMs } from "../../settings.ts";
+import { httpTimeoutMs, idleTimeoutMs } from "../../settings.ts";
+import { duration } from "../../auth/waiting.ts";
 import { fetchAuthConfig } from "../../auth/auth_config.ts";
 import { discoverOidc, type OidcContext, type OidcTransport } from "../../auth/oidc_client.ts";
 import type { TokenSet } from "../../auth/token_set.ts";
@@ -56,7 +56,7 @@ export async function connectInteractive(
     else if (!store.disabled) {
       io.err(
         `Notice: the OS credential store is unavailable (${store.reason}); this sign-in is kept in memory only, in the session agent: it lasts until jim disconnect, the end of this login, or ${
-          idleText(idleTimeoutMs(deps.env))
+          duration(idleTimeoutMs(deps.env) / 1000)
         } without a command, and then you sign in again. Use an API key for unattended use.`,
       );
     }
@@ -332,15 +332,4 @@ function hostName(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The agent's idle timeout as a person says it: "8 hours", "90 minutes", "45 seconds". */
-function idleText(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  const [value, unit] = seconds % 3600 === 0
-    ? [seconds / 3600, "hour"]
-    : seconds % 60 === 0
-    ? [seconds / 60, "minute"]
-    : [seconds, "second"];
-  return `${value} ${unit}${value === 1 ? "" : "s"}`;
 }
