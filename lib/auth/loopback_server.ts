@@ -226,6 +226,18 @@ function bind(
   );
 }
 
+/** Whether the sign-in could not use `port`: held on 127.0.0.1, or on ::1 where there is IPv6. */
+export function redirectPortBusy(port: number): boolean {
+  for (const hostname of ["127.0.0.1", "::1"]) {
+    try {
+      Deno.listen({ hostname, port }).close();
+    } catch (error) {
+      if (error instanceof Deno.errors.AddrInUse) return true;
+    }
+  }
+  return false;
+}
+
 function tryServe(
   hostname: string,
   port: number,

@@ -3,10 +3,11 @@
 // usual reason a sign-in "never comes back". On Linux the holder is named when it is the user's.
 
 import { findPortHolder } from "../auth/port_holder.ts";
+import { DEFAULT_REDIRECT_PORTS, redirectPortBusy } from "../auth/loopback_server.ts";
 import { type Check, fail, pass } from "./check.ts";
 
-export const FIRST_PORT = 8400;
-export const LAST_PORT = 8409;
+export const FIRST_PORT = DEFAULT_REDIRECT_PORTS[0];
+export const LAST_PORT = DEFAULT_REDIRECT_PORTS[DEFAULT_REDIRECT_PORTS.length - 1];
 
 export interface PortHolder {
   pid: number;
@@ -15,8 +16,8 @@ export interface PortHolder {
 
 export async function checkPorts(platform: typeof Deno.build.os): Promise<Check> {
   const busy: number[] = [];
-  for (let port = FIRST_PORT; port <= LAST_PORT; port++) {
-    if (!canListen(port)) busy.push(port);
+  for (const port of DEFAULT_REDIRECT_PORTS) {
+    if (redirectPortBusy(port)) busy.push(port);
   }
   const range = `${FIRST_PORT}-${LAST_PORT}`;
   if (busy.length === 0) return pass("loopback ports", `${range} are free`);
@@ -41,16 +42,6 @@ export async function checkPorts(platform: typeof Deno.build.os): Promise<Check>
     }: the identity provider's registration usually lists only http://localhost:${FIRST_PORT}/callback/; ` +
       "or sign in with --device-code, or --redirect-port N where the registration lists N",
   );
-}
-
-/** Whether the loopback sign-in listener could bind `port` (127.0.0.1, as connect does). */
-function canListen(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The user's own processes that listen on the ports (the sign-in's own lookup, per port). */
