@@ -53,11 +53,11 @@ async function served(ctx: Two, args: string[], options?: RunOptions) {
   return { result, a: userinfoCalls(ctx.a, fromA), b: userinfoCalls(ctx.b, fromB) };
 }
 
+/** A URL as a literal inside a RegExp. */
+const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 const USING = (url: string) =>
-  new RegExp(
-    `^Using ${url.replace(/\./g, "\\.")} \\(2 sessions open; choose with --url\\)\\.$`,
-    "m",
-  );
+  new RegExp(`^Using ${esc(url)} \\(2 sessions open; choose with --url\\)\\.$`, "m");
 
 Deno.test("connect to a second instance keeps the first and says later commands use the second", async () => {
   await withTwo(async (ctx) => {
@@ -67,7 +67,9 @@ Deno.test("connect to a second instance keeps the first and says later commands 
     assert.match(
       second.stderr,
       new RegExp(
-        `^Later commands use ${ctx.b.url}; also open: ${ctx.a.url} \\(choose with --url\\)\\.$`,
+        `^Later commands use ${esc(ctx.b.url)}; also open: ${
+          esc(ctx.a.url)
+        } \\(choose with --url\\)\\.$`,
         "m",
       ),
     );
@@ -114,6 +116,19 @@ Deno.test("JIM_URL alone chooses the instance; --url wins over it; an unopened -
       env: { JIM_URL: ctx.a.url },
     });
     assert.deepEqual([byFlag.a, byFlag.b], [0, 1]);
+    // Stateless mode (both variables) uses JIM_URL: a --url naming another instance is refused.
+    const stateless = { JIM_URL: ctx.a.url, JIM_API_KEY: TEST_KEY };
+    const clash = await ctx.jim(["whoami", "--url", ctx.b.url], { env: stateless });
+    assertClean(clash);
+    assert.equal(clash.code, 2, clash.stderr);
+    assert.match(clash.stderr, /^jim whoami: --url names another instance than JIM_URL/);
+    const same = await served(ctx, ["whoami", "--url", ctx.a.url], { env: stateless });
+    assert.equal(same.result.code, 0, same.result.stderr);
+    assert.deepEqual([same.a, same.b], [1, 0]);
+    const bad = await ctx.jim(["whoami", "--url", "ftp://x"]);
+    assertClean(bad);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /unsupported URL scheme/);
     const elsewhere = await ctx.jim(["whoami", "--url", "http://127.0.0.1:1"]);
     assertClean(elsewhere);
     assert.equal(elsewhere.code, 3, elsewhere.stderr);
@@ -130,6 +145,12 @@ Deno.test("test-connection reports the current instance; -Url on the cmdlet choo
     assert.equal(current.code, 0, current.stderr);
     assert.equal(JSON.parse(current.stdout).Url, ctx.b.url);
     assert.match(current.stderr, USING(ctx.b.url));
+    // doctor checks the current session and names the others.
+    const doctor = await ctx.jim(["doctor"]);
+    assertClean(doctor);
+    const line = doctor.stdout.split("\n").find((l) => /^. session: /.test(l)) ?? doctor.stdout;
+    assert.ok(line.startsWith(`✓ session: ${ctx.b.url} (`), line);
+    assert.ok(line.includes(`also open: ${ctx.a.url}`), line);
     const cmdlet = await ctx.jim(["Test-JIMConnection", "-Url", ctx.a.url, "-Json"]);
     assertClean(cmdlet);
     assert.equal(cmdlet.code, 0, cmdlet.stderr);
@@ -151,12 +172,12 @@ Deno.test("bare disconnect ends the current session only; the latest left become
     const bare = await ctx.jim(["disconnect"]);
     assertClean(bare);
     assert.equal(bare.code, 0, bare.stderr);
-    assert.match(bare.stderr, new RegExp(`^Disconnected from ${ctx.b.url}\\.$`, "m"));
+    assert.match(bare.stderr, new RegExp(`^Disconnected from ${esc(ctx.b.url)}\\.$`, "m"));
     assert.match(
       bare.stderr,
-      new RegExp(`^Later commands use ${ctx.a.url} \\(1 session open\\)\\.$`, "m"),
+      new RegExp(`^Later commands use ${esc(ctx.a.url)} \\(1 session open\\)\\.$`, "m"),
     );
-    assert.doesNotMatch(bare.stderr, new RegExp(`Disconnected from ${ctx.a.url}`));
+    assert.doesNotMatch(bare.stderr, new RegExp(`Disconnected from ${esc(ctx.a.url)}`));
     const onB = await ctx.jim(["whoami", "--url", ctx.b.url]);
     assert.equal(onB.code, 3, onB.stderr);
     const left = await served(ctx, ["whoami"]);
@@ -173,8 +194,8 @@ Deno.test("disconnect --url ends that session and keeps the current one", async 
     const named = await ctx.jim(["disconnect", "--url", ctx.a.url]);
     assertClean(named);
     assert.equal(named.code, 0, named.stderr);
-    assert.match(named.stderr, new RegExp(`^Disconnected from ${ctx.a.url}\\.$`, "m"));
-    assert.doesNotMatch(named.stderr, new RegExp(`Disconnected from ${ctx.b.url}`));
+    assert.match(named.stderr, new RegExp(`^Disconnected from ${esc(ctx.a.url)}\\.$`, "m"));
+    assert.doesNotMatch(named.stderr, new RegExp(`Disconnected from ${esc(ctx.b.url)}`));
     const onA = await ctx.jim(["whoami", "--url", ctx.a.url]);
     assert.equal(onA.code, 3, onA.stderr);
     const current = await served(ctx, ["whoami"]);
@@ -191,8 +212,8 @@ Deno.test("disconnect --all (and Disconnect-JIM -All) ends every session", async
       const all = await ctx.jim(args);
       assertClean(all);
       assert.equal(all.code, 0, all.stderr);
-      assert.match(all.stderr, new RegExp(`^Disconnected from ${ctx.a.url}\\.$`, "m"));
-      assert.match(all.stderr, new RegExp(`^Disconnected from ${ctx.b.url}\\.$`, "m"));
+      assert.match(all.stderr, new RegExp(`^Disconnected from ${esc(ctx.a.url)}\\.$`, "m"));
+      assert.match(all.stderr, new RegExp(`^Disconnected from ${esc(ctx.b.url)}\\.$`, "m"));
       for (const server of [ctx.a, ctx.b]) {
         const after = await ctx.jim(["whoami", "--url", server.url]);
         assert.equal(after.code, 3, after.stderr);
