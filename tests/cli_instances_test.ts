@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { type JimServer, startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, type RunOptions } from "./helpers/run_jim.ts";
-import { assertClean, TEST_KEY } from "./helpers/cli_fixture.ts";
+import { assertClean, parseList, TEST_KEY } from "./helpers/cli_fixture.ts";
+import { withSso } from "./helpers/sso_fixture.ts";
 
 interface Two {
   a: JimServer;
@@ -223,3 +224,49 @@ Deno.test("disconnect --all (and Disconnect-JIM -All) ends every session", async
     });
   }
 });
+
+for (
+  const [ttl, status] of [[3600, "Connected (cached)"], [
+    undefined,
+    "Connected (refreshed)",
+  ]] as const
+) {
+  Deno.test(`an SSO session and an API-key session side by side: connecting again to the SSO one makes it current (${status})`, async () => {
+    await withSso(async ({ server, jim, signIn, browserLaunches }) => {
+      const other = await startJimServer({ apiKeys: [{ key: TEST_KEY, name: "ci-key" }] });
+      try {
+        await signIn();
+        assert.equal(await browserLaunches(), 1);
+        const byKey = await jim(["connect", other.url, "--api-key-stdin"], { stdin: TEST_KEY });
+        assertClean(byKey);
+        assert.equal(byKey.code, 0, byKey.stderr);
+        assert.match(
+          byKey.stderr,
+          new RegExp(`^Later commands use ${esc(other.url)}; also open: ${esc(server.url)} `, "m"),
+        );
+        const again = await jim(["connect", server.url]);
+        assertClean(again);
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal(Object.fromEntries(parseList(again.stdout)).Status, status);
+        assert.equal(
+          await browserLaunches(),
+          1,
+          "the live session was reused, not signed in again",
+        );
+        assert.match(
+          again.stderr,
+          new RegExp(`^Later commands use ${esc(server.url)}; also open: ${esc(other.url)} `, "m"),
+        );
+        const who = await jim(["whoami", "--json"]);
+        assertClean(who);
+        assert.equal(who.code, 0, who.stderr);
+        assert.equal(JSON.parse(who.stdout).Name, "Ada Admin");
+        assert.match(who.stderr, new RegExp(`^Using ${esc(server.url)} \\(2 sessions open`, "m"));
+        const keyWho = await jim(["whoami", "--json", "--url", other.url]);
+        assert.equal(JSON.parse(keyWho.stdout).Name, "ci-key");
+      } finally {
+        await other.close();
+      }
+    }, { idp: ttl ? { accessTokenTtlSeconds: ttl } : {} });
+  });
+}
