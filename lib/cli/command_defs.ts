@@ -161,7 +161,7 @@ export const COMMANDS: CommandDef[] = [
       {
         ...urlOption,
         description:
-          "the instance to disconnect and forget, not the current one (works while not connected)",
+          "the instance to disconnect and forget (default: the current one; works while not connected)",
       },
       {
         name: "all",
