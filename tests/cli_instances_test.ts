@@ -83,6 +83,12 @@ Deno.test("connect to a second instance keeps the first and says later commands 
     assert.deepEqual([onB.a, onB.b], [0, 1]);
     // Naming one says nothing about the choice.
     assert.doesNotMatch(onA.result.stderr + onB.result.stderr, /Using /);
+    // A command that fails still says which session it used.
+    ctx.b.revokeApiKey(TEST_KEY);
+    const failed = await ctx.jim(["whoami"]);
+    assertClean(failed);
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(failed.stderr, USING(ctx.b.url));
   });
 });
 
@@ -160,6 +166,13 @@ Deno.test("test-connection reports the current instance; -Url on the cmdlet choo
     assert.equal(listed.result.code, 0, listed.result.stderr);
     assert.ok(ctx.a.requests.some((r) => r.path.includes("connected-systems")));
     assert.ok(!ctx.b.requests.some((r) => r.path.includes("connected-systems")));
+    assert.doesNotMatch(listed.result.stderr, /Using /);
+    // A paged list (streamed by the agent) says so too, and pages the current session's server.
+    const streamed = await ctx.jim(["connected-system", "list", "--json"]);
+    assertClean(streamed);
+    assert.equal(streamed.code, 0, streamed.stderr);
+    assert.match(streamed.stderr, USING(ctx.b.url));
+    assert.ok(ctx.b.requests.some((r) => r.path.includes("connected-systems")));
     const api = await served(ctx, ["api", "/api/v1/userinfo", "--url", ctx.a.url]);
     assert.equal(api.result.code, 0, api.result.stderr);
     assert.deepEqual([api.a, api.b], [1, 0]);

@@ -202,7 +202,7 @@ function handle(request: AgentRequest, sessions: SessionSet, version: string): P
     case "select":
       return Promise.resolve(sessions.select(request.instance));
     case "request":
-      return sessions.pick(request.instance).call(request.call);
+      return call(sessions, request.call, request.instance);
     case "batch":
       return batch(sessions, request.calls, request.instance);
     case "stream":
@@ -215,6 +215,17 @@ function handle(request: AgentRequest, sessions: SessionSet, version: string): P
     case "shutdown":
       return Promise.resolve({ stopping: true });
   }
+}
+
+/** One call; the command is told which session it used when it named none and had a choice. */
+async function call(sessions: SessionSet, apiCall: ApiCall, instance?: string) {
+  const holder = sessions.pick(instance);
+  const url = holder.status().url;
+  const open = sessions.size;
+  const result = await holder.call(apiCall);
+  return instance !== undefined || open < 2 || url === null
+    ? result
+    : { ...result, using: { url, open } };
 }
 
 async function batch(sessions: SessionSet, calls: ApiCall[], instance?: string) {

@@ -149,6 +149,8 @@ export interface ApiResult {
   trace?: string[];
   /** A notice for the command's stderr (a rotated token that could not be stored). */
   warning?: string;
+  /** Set when the request named no instance while several sessions are open: the one used. */
+  using?: { url: string; open: number };
 }
 
 export type AgentResponse =

@@ -90,48 +90,49 @@ export async function agentStatus(deps: Deps, instance?: string): Promise<Sessio
   }
 }
 
-/**
- * The instance a command that named none uses: the current one, asked for once so every call of
- * the command goes to the same session even if another connect happens meanwhile.
- */
+/** Which session a command that named none used, while several are open. */
+function sayUsing(deps: Deps, url: string | null, open: number): void {
+  if (open > 1 && url) deps.io.err(`Using ${url} (${open} sessions open; choose with --url).`);
+}
+
+/** The current session's instance, said on stderr while several are open. */
 async function currentInstance(deps: Deps): Promise<string | undefined> {
   const status = asStatus(await deps.agent.send({ op: "status" }));
-  const open = status.sessions?.length ?? 0;
-  if (open > 1 && status.url) {
-    deps.io.err(`Using ${status.url} (${open} sessions open; choose with --url).`);
-  }
+  sayUsing(deps, status.url, status.sessions?.length ?? 0);
   return status.key ?? undefined;
 }
 
 function agentSession(deps: Deps): SessionPort {
   const named = namedInstance(deps);
-  let chosen: Promise<{ instance?: string }> | undefined;
-  const target = () =>
-    chosen ??= (named ? Promise.resolve(named) : currentInstance(deps)).then((instance) =>
-      instance ? { instance } : {}
-    );
+  const target = named ? { instance: named } : {};
   return {
     mode: "agent",
     async call(call) {
       try {
         const traced = deps.trace ? { ...call, trace: true } : call;
+        // Unnamed, the agent's answer says which session it used: no status round trip first.
         const result = asApiResult(
           await deps.agent.send(
-            { op: "request", call: traced, ...await target(), ...busOf(deps) },
+            { op: "request", call: traced, ...target, ...busOf(deps) },
             deps.trace,
           ),
         );
+        if (result.using) sayUsing(deps, result.using.url, result.using.open);
         if (typeof result.warning === "string") deps.io.err(result.warning);
         return result;
       } catch (error) {
         if (error instanceof AgentNotRunning) throw notConnected();
+        // A failure says which session failed too (a rare path, worth the round trip).
+        if (!named) await currentInstance(deps).catch(() => {});
         throw error;
       }
     },
     async stream(call, onPage) {
       try {
         const traced = deps.trace ? { ...call, trace: true } : call;
-        return await deps.agent.stream(traced, onPage, deps.trace, (await target()).instance);
+        // A stream's frames carry no notice: the session is chosen (and said) first.
+        const instance = named ?? await currentInstance(deps);
+        return await deps.agent.stream(traced, onPage, deps.trace, instance);
       } catch (error) {
         if (error instanceof AgentNotRunning) throw notConnected();
         throw error;
@@ -142,7 +143,7 @@ function agentSession(deps: Deps): SessionPort {
       let answer: BatchResult;
       try {
         answer = asBatchResult(
-          await deps.agent.send({ op: "batch", calls: traced, ...await target(), ...busOf(deps) }),
+          await deps.agent.send({ op: "batch", calls: traced, ...target, ...busOf(deps) }),
           calls.length,
         );
       } catch (error) {
@@ -152,6 +153,7 @@ function agentSession(deps: Deps): SessionPort {
           status: { ...DISCONNECTED, agentPid: 0 },
         };
       }
+      if (!named) sayUsing(deps, answer.status.url, answer.status.sessions?.length ?? 0);
       const outcomes = answer.outcomes.map((outcome): PromiseSettledResult<ApiResult> => {
         if (outcome.ok) {
           for (const line of outcome.result.trace ?? []) deps.trace?.(line);
