@@ -22,6 +22,8 @@ export interface Deps {
   readFile(path: string, limit: number): Promise<string>;
   /** --verbose: one line per HTTP step, already redacted. */
   trace?: (line: string) => void;
+  /** --url / -Url: the instance whose session the command uses (see session_port.ts). */
+  instanceUrl?: string;
   /** The PEM CA from --ca-cert / JIM_CA_CERT, handed to the agent with the session. */
   caCertPem(): Promise<string | undefined>;
 }

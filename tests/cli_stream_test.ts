@@ -241,11 +241,11 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
     await connect();
     const frames = (await rawExchange(
       socket,
-      `{"v":3,"op":"stream","call":{"method":"GET","path":"${SYSTEMS}"}}\n`,
+      `{"v":4,"op":"stream","call":{"method":"GET","path":"${SYSTEMS}"}}\n`,
     )).trimEnd().split("\n").map((line) => JSON.parse(line));
     assert.equal(frames.length, 4, "three pages of 100, then the end");
     assert.deepEqual(frames.slice(0, 3).map((f) => f.page.length), [100, 100, 50]);
-    assert.deepEqual(frames[3], { v: 3, ok: true, end: { items: 250 } });
+    assert.deepEqual(frames[3], { v: 4, ok: true, end: { items: 250 } });
     assert.deepEqual(
       frames.slice(0, 3).flatMap((f) => f.page.map((item: { id: number }) => item.id)),
       Array.from({ length: 250 }, (_, i) => i + 1),
@@ -253,16 +253,16 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
     for (
       const [message, pattern] of [
         [
-          `{"v":3,"op":"stream","call":{"method":"POST","path":"${SYSTEMS}"}}`,
+          `{"v":4,"op":"stream","call":{"method":"POST","path":"${SYSTEMS}"}}`,
           /^bad agent request: stream pages through a GET list endpoint only$/,
         ],
-        ['{"v":3,"op":"stream"}', /^bad agent request: request needs a call object$/],
+        ['{"v":4,"op":"stream"}', /^bad agent request: request needs a call object$/],
         [
-          `{"v":3,"op":"request","call":{"method":"GET","path":"${SYSTEMS}","paginate":true}}`,
+          `{"v":4,"op":"request","call":{"method":"GET","path":"${SYSTEMS}","paginate":true}}`,
           /^bad agent request: paging is the stream operation's, not a call's$/,
         ],
         [
-          '{"v":3,"op":"stream","call":{"method":"GET","path":"no-slash"}}',
+          '{"v":4,"op":"stream","call":{"method":"GET","path":"no-slash"}}',
           /^bad agent request: call path must start with \/$/,
         ],
       ] as const
@@ -275,7 +275,7 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
     const wrong = JSON.parse(
       await rawExchange(
         socket,
-        '{"v":3,"op":"stream","call":{"method":"GET","path":"/api/v1/userinfo"}}\n',
+        '{"v":4,"op":"stream","call":{"method":"GET","path":"/api/v1/userinfo"}}\n',
       ),
     );
     assert.equal(wrong.ok, false);

@@ -57,6 +57,12 @@ const urlOption: OptionDef = {
     "base URL of the JIM instance, e.g. https://jim.example.com (a bare host means https)",
 };
 
+/** --url on a command that uses the session: which instance's, while several are open. */
+const sessionUrl: OptionDef = {
+  ...urlOption,
+  description: "the instance whose session to use (default: JIM_URL, else the latest connect)",
+};
+
 export const COMMANDS: CommandDef[] = [
   {
     name: "connect",
@@ -149,18 +155,19 @@ export const COMMANDS: CommandDef[] = [
     name: "disconnect",
     aliases: [],
     cmdlet: "Disconnect-JIM",
-    summary: "end the session and forget the stored sign-in",
+    summary: "end the current session (or --url's, or --all) and forget its stored sign-in",
     positionals: [],
     options: [
       {
         ...urlOption,
-        description: "the instance to disconnect and forget (works while not connected)",
+        description:
+          "the instance to disconnect and forget (default: the current one; works while not connected)",
       },
       {
         name: "all",
         type: "boolean",
         cmdlet: "All",
-        description: "forget every stored JIM sign-in on this machine",
+        description: "end every session and forget every stored JIM sign-in on this machine",
       },
       json,
     ],
@@ -179,6 +186,7 @@ export const COMMANDS: CommandDef[] = [
         cmdlet: "Quiet",
         description: "print only true or false",
       },
+      sessionUrl,
       json,
     ],
   },
@@ -205,7 +213,7 @@ export const COMMANDS: CommandDef[] = [
     aliases: [],
     summary: "show the signed-in identity",
     positionals: [],
-    options: [json],
+    options: [sessionUrl, json],
   },
   {
     name: "connected-system list",
@@ -229,6 +237,7 @@ export const COMMANDS: CommandDef[] = [
         description: "the connected system with this id",
         cmdletOnly: true,
       },
+      sessionUrl,
       json,
     ],
   },
@@ -237,7 +246,7 @@ export const COMMANDS: CommandDef[] = [
     aliases: [],
     summary: "show one connected system",
     positionals: [{ name: "id", value: "ID", required: true }],
-    options: [json],
+    options: [sessionUrl, json],
   },
   {
     name: "api",
@@ -270,6 +279,7 @@ export const COMMANDS: CommandDef[] = [
         short: "i",
         description: "print the response status line and headers before the body",
       },
+      sessionUrl,
     ],
   },
   {

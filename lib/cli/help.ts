@@ -18,7 +18,7 @@ import { echoInput } from "../text.ts";
 /** Every environment variable jim reads, and what it does. */
 export const ENVIRONMENT: [string, string][] = [
   ["JIM_URL + JIM_API_KEY", "both set: stateless mode, every command uses them directly"],
-  ["JIM_URL", "alone: the URL jim connect uses when none is given"],
+  ["JIM_URL", "alone: the URL jim connect uses when none is given, and the session to use"],
   ["JIM_API_KEY", "alone: the API key for jim connect"],
   ["JIM_CA_CERT", "PEM CA file to trust (as --ca-cert)"],
   ["JIM_KEYRING", "credential store: auto, secret-tool, native, security, wincred, none"],

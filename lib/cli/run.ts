@@ -158,6 +158,7 @@ function buildDeps(io: Io, command: ParsedCommand): Deps {
     platform: Deno.build.os,
     fetch: async (input, init) => (await ready()).fetch(input, init),
     trace,
+    instanceUrl: typeof command.values.url === "string" ? command.values.url : undefined,
     caCertPem: async () => (await ready()).caCertPem,
     agent: new AgentClient(agentEndpoint(env, currentUid())),
     startAgent: async () => {

@@ -126,7 +126,12 @@ function sessionCheck(status: SessionStatus): Check {
     : status.persisted
     ? "OAuth, refresh token kept in the credential store"
     : "OAuth, refresh token in the agent's memory only (lost when the agent exits)";
-  const subject = `${status.url} (${where})`;
+  // The current session is the one checked; the others are named so none goes unnoticed.
+  const others = (status.sessions ?? []).filter((session) => session.key !== status.key);
+  const also = others.length
+    ? `; also open: ${others.map((session) => session.url).join(", ")}`
+    : "";
+  const subject = `${status.url} (${where}${also})`;
   if (status.refreshError) {
     return fail(
       "session",

@@ -1,5 +1,6 @@
-// Hands a verified session to the agent, starting one when none runs. One session at a time:
-// adopting replaces whatever the agent held.
+// Hands a verified session to the agent, starting one when none runs. The agent holds one
+// session per instance: adopting replaces only a session to the same instance, and makes this one
+// the current session (said on stderr when others stay open, so none is replaced in silence).
 
 import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
@@ -10,13 +11,31 @@ import { VERSION } from "../version.ts";
 export async function adoptSession(deps: Deps, record: SessionRecord): Promise<SessionStatus> {
   await ensureAgent(deps);
   try {
-    return asStatus(await deps.agent.send({ op: "adopt", session: record }));
+    return announceCurrent(deps, asStatus(await deps.agent.send({ op: "adopt", session: record })));
   } catch (error) {
     if (error instanceof AgentNotRunning) {
       throw new JimError("agent", "the session agent stopped before it took the session");
     }
     throw error;
   }
+}
+
+/** Makes the instance's open session the current one (a connect that reused it). */
+export async function selectSession(deps: Deps, instance: string): Promise<SessionStatus> {
+  return announceCurrent(deps, asStatus(await deps.agent.send({ op: "select", instance })));
+}
+
+/** Says which instance later commands use, when sessions to others stay open. */
+function announceCurrent(deps: Deps, status: SessionStatus): SessionStatus {
+  const others = (status.sessions ?? []).filter((session) => session.key !== status.key);
+  if (status.connected && others.length > 0) {
+    deps.io.err(
+      `Later commands use ${status.url}; also open: ${
+        others.map((session) => session.url).join(", ")
+      } (choose with --url).`,
+    );
+  }
+  return status;
 }
 
 async function ensureAgent(deps: Deps): Promise<void> {

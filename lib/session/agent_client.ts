@@ -129,6 +129,7 @@ export class AgentClient {
     call: ApiCall,
     onPage: PageSink,
     onTrace?: (line: string) => void,
+    instance?: string,
   ): Promise<number> {
     const conn = await connectAgent(
       this.endpoint,
@@ -147,7 +148,10 @@ export class AgentClient {
     // An error of the reader's own (its output failing) is its own, not the agent's.
     let inSink = false;
     try {
-      await writeBytes(conn, requestBytes({ op: "stream", call }));
+      await writeBytes(
+        conn,
+        requestBytes({ op: "stream", call, ...(instance ? { instance } : {}) }),
+      );
       const reader = new LineReader(conn);
       for (;; answered = true) {
         const line = await reader.readLine(MAX_RESPONSE_BYTES);

@@ -5,18 +5,21 @@ import { JimError } from "../errors.ts";
 import { FrameTooLarge, LineReader, writeLine } from "./framing.ts";
 import {
   type AgentRequest,
+  type ApiCall,
   type DisconnectResult,
   errorResponse,
   MAX_REQUEST_BYTES,
   okResponse,
   parseRequest,
   PROTOCOL_VERSION,
+  type SessionStatus,
 } from "./protocol.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
 import { openAgentListener } from "./agent_transport.ts";
 import { answerHandshake, BUSY_MESSAGE } from "./agent_handshake.ts";
 import { AgentClient } from "./agent_client.ts";
-import { SessionHolder, type SessionHolderDeps } from "./session_holder.ts";
+import type { SessionHolderDeps } from "./session_holder.ts";
+import { SessionSet } from "./session_set.ts";
 import { serveStream } from "./agent_stream.ts";
 
 export interface AgentOptions {
@@ -43,7 +46,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const opened = await openAgentListener(options.endpoint, options.uid, answersHello);
   const { listener, secret } = opened;
 
-  const holder = new SessionHolder(options.holder);
+  const holder = new SessionSet(options.holder);
   let stopping = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let removed: Promise<void> | null = null;
@@ -113,7 +116,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
 
 async function serve(
   conn: Deno.Conn,
-  holder: SessionHolder,
+  holder: SessionSet,
   version: string,
   secret: string | null,
   waiting: { count: number },
@@ -166,7 +169,7 @@ async function serve(
     }
     touch();
     if (request.op === "stream") {
-      await serveStream(conn, request.call, holder);
+      await serveStream(conn, request.call, holder.pick(request.instance));
       return;
     }
     let response;
@@ -175,8 +178,11 @@ async function serve(
     } catch (error) {
       response = errorResponse(error);
     }
-    // The path is gone before the answer: once `disconnect` returns, no command finds an agent.
-    if (request.op === "disconnect" || request.op === "shutdown") await stop();
+    // The path is gone before the answer: once the last session's `disconnect` returns, no
+    // command finds an agent.
+    if ((request.op === "disconnect" && holder.size === 0) || request.op === "shutdown") {
+      await stop();
+    }
     await writeLine(conn, response).catch(() => {});
   } catch {
     // A client that went away mid-answer must not take the agent down.
@@ -187,37 +193,77 @@ async function serve(
   }
 }
 
-function handle(request: AgentRequest, holder: SessionHolder, version: string): Promise<unknown> {
-  holder.noteBus(request.bus);
+function handle(request: AgentRequest, sessions: SessionSet, version: string): Promise<unknown> {
+  sessions.noteBus(request.bus);
   switch (request.op) {
     case "hello":
       return Promise.resolve({ protocol: PROTOCOL_VERSION, version, pid: Deno.pid });
     case "status":
-      return Promise.resolve(holder.status());
+      return Promise.resolve(sessions.status(request.instance));
     case "adopt":
-      holder.adopt(request.session);
-      return Promise.resolve(holder.status());
+      return Promise.resolve(sessions.adopt(request.session));
+    case "select":
+      return Promise.resolve(sessions.select(request.instance));
     case "request":
-      return holder.call(request.call);
+      return call(sessions, request.call, request.instance);
     case "batch":
-      return holder.batch(request.calls);
+      return batch(sessions, request.calls, request.instance);
     case "stream":
       // Answered frame by frame in serveStream, never with one response.
       return Promise.reject(new JimError("protocol", "bad agent request: stream out of place"));
     case "refresh":
-      return holder.refreshNow();
+      return refresh(sessions, request.instance);
     case "disconnect":
-      return disconnect(holder, request.revoke === true);
+      return disconnect(sessions, request.revoke === true, request.instance, request.all === true);
     case "shutdown":
       return Promise.resolve({ stopping: true });
   }
 }
 
-async function disconnect(holder: SessionHolder, revoke: boolean): Promise<DisconnectResult> {
+/** One call; the command is told which session it used when it named none and had a choice. */
+async function call(sessions: SessionSet, apiCall: ApiCall, instance?: string) {
+  const holder = sessions.pick(instance);
+  const url = holder.status().url;
+  const open = sessions.size;
+  const result = await holder.call(apiCall);
+  return instance !== undefined || open < 2 || url === null
+    ? result
+    : { ...result, using: { url, open } };
+}
+
+async function batch(sessions: SessionSet, calls: ApiCall[], instance?: string) {
+  const result = await sessions.pick(instance).batch(calls);
+  return { ...result, status: { ...result.status, sessions: sessions.status().sessions } };
+}
+
+async function refresh(sessions: SessionSet, instance?: string): Promise<SessionStatus> {
+  const status = await sessions.pick(instance).refreshNow();
+  return { ...status, sessions: sessions.status().sessions };
+}
+
+/**
+ * Ends the instance's session (the current one without an instance; every one with `all`); the
+ * answer is the ended session as it was, with `sessions` those left.
+ */
+async function disconnect(
+  sessions: SessionSet,
+  revoke: boolean,
+  instance: string | undefined,
+  all: boolean,
+): Promise<DisconnectResult> {
+  const holder = sessions.pick(instance);
   const status = holder.status();
   const revocation = revoke ? await holder.revoke() : undefined;
-  holder.clear();
-  return revocation === undefined ? status : { ...status, revocation };
+  if (all) {
+    for (const key of sessions.keys()) {
+      if (revoke && key !== status.key) await sessions.pick(key).revoke().catch(() => null);
+    }
+    sessions.clear();
+  } else if (status.key !== null) {
+    sessions.end(status.key);
+  }
+  const left = { ...status, sessions: sessions.status().sessions };
+  return revocation === undefined ? left : { ...left, revocation };
 }
 
 const STALE_CHECK_MS = 2_000;

@@ -7,8 +7,10 @@ import type { Revocation } from "../auth/revoke.ts";
 import { isBusAddress } from "./bus_address.ts";
 
 // 2: the batch operation. 3: the loopback transport's challenge–response (agent_handshake.ts)
-// in place of the secret in each request.
-export const PROTOCOL_VERSION = 3;
+// in place of the secret in each request. 4: one session per instance (`instance` on the
+// requests that use a session, `select`, `disconnect` ending one session or `all`, and `sessions`
+// in every status), where one `adopt` used to replace the only session.
+export const PROTOCOL_VERSION = 4;
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
@@ -57,19 +59,34 @@ export interface ApiCall {
 
 export type AgentRequest =
   // bus: the command's DBUS_SESSION_BUS_ADDRESS, for writing rotated tokens back (optional).
+  // instance: the session's instance key (instance_url.ts); without it, the current session.
   & { v: number; bus?: string }
   & (
     | { op: "hello" }
-    | { op: "status" }
+    | { op: "status"; instance?: string }
     | { op: "adopt"; session: SessionRecord }
-    | { op: "request"; call: ApiCall }
-    | { op: "batch"; calls: ApiCall[] }
-    | { op: "stream"; call: ApiCall }
-    /** revoke: first revoke the refresh token at the identity provider (RFC 7009). */
-    | { op: "refresh" }
-    | { op: "disconnect"; revoke?: boolean }
+    /** Makes the instance's session the current one (a connect that reused it). */
+    | { op: "select"; instance: string }
+    | { op: "request"; call: ApiCall; instance?: string }
+    | { op: "batch"; calls: ApiCall[]; instance?: string }
+    | { op: "stream"; call: ApiCall; instance?: string }
+    | { op: "refresh"; instance?: string }
+    /**
+     * Ends one session (or every one, with `all`); the agent exits once none is left. revoke:
+     * first revoke the refresh token at the identity provider (RFC 7009).
+     */
+    | { op: "disconnect"; revoke?: boolean; instance?: string; all?: boolean }
     | { op: "shutdown" }
   );
+
+/** One open session in a status's list: which instance, never a secret. */
+export interface SessionSummary {
+  url: string;
+  key: string;
+  authMethod: "ApiKey" | "OAuth";
+  /** The one commands use when they name no instance. */
+  current: boolean;
+}
 
 /** What `status` reports: the session without any secret in it. */
 export interface SessionStatus {
@@ -90,6 +107,8 @@ export interface SessionStatus {
   agentPid: number;
   /** Seconds without a request before the agent exits (each request restarts the count). */
   idleTimeoutSeconds?: number;
+  /** Every session the agent holds, the most recently connected last. */
+  sessions?: SessionSummary[];
 }
 
 /** The `disconnect` answer: the session as it was, and what revocation did (when asked). */
@@ -130,6 +149,8 @@ export interface ApiResult {
   trace?: string[];
   /** A notice for the command's stderr (a rotated token that could not be stored). */
   warning?: string;
+  /** Set when the request named no instance while several sessions are open: the one used. */
+  using?: { url: string; open: number };
 }
 
 export type AgentResponse =
@@ -144,6 +165,7 @@ const OPS = new Set([
   "hello",
   "status",
   "adopt",
+  "select",
   "request",
   "batch",
   "stream",
@@ -174,10 +196,18 @@ export function parseRequest(line: string): AgentRequest {
     throw bad("bus must be a unix:path= or unix:abstract= D-Bus address");
   }
   if (value.op === "adopt") checkSession(value.session);
-  if (
-    value.op === "disconnect" && value.revoke !== undefined && typeof value.revoke !== "boolean"
-  ) {
-    throw bad("disconnect revoke must be a boolean");
+  if (value.op === "select" && typeof value.instance !== "string") {
+    throw bad("select needs an instance");
+  }
+  if (value.instance !== undefined && typeof value.instance !== "string") {
+    throw bad("instance must be a string");
+  }
+  if (value.op === "disconnect") {
+    for (const flag of ["revoke", "all"]) {
+      if (value[flag] !== undefined && typeof value[flag] !== "boolean") {
+        throw bad(`disconnect ${flag} must be a boolean`);
+      }
+    }
   }
   if (value.op === "request") checkCall(value.call);
   if (value.op === "stream") {

@@ -1,11 +1,15 @@
 // How commands reach the session: through the agent, or — when JIM_URL and JIM_API_KEY are both
 // set — directly, with no agent (stateless mode for CI and scripts, which wins over the agent).
+// The agent holds one session per instance: a command uses the one --url names, else the one
+// JIM_URL alone names, else the current one (the most recent connect), and says on stderr which
+// that was while several are open, so test and prod open side by side are never mixed up.
 
-import { JimError } from "../errors.ts";
+import { JimError, usageError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
 import { lazyImport } from "../lazy_import.ts";
 import type { PageSink } from "../api/paging.ts";
 import { AgentNotRunning } from "./agent_client.ts";
+import { parseInstanceUrl } from "../api/instance_url.ts";
 import { commandBusAddress } from "./bus_address.ts";
 import {
   type ApiCall,
@@ -50,6 +54,14 @@ export function statelessCredentials(env: Deps["env"]): { url: string; apiKey: s
 export async function openSession(deps: Deps): Promise<SessionPort> {
   const stateless = statelessCredentials(deps.env);
   if (!stateless) return agentSession(deps);
+  if (
+    deps.instanceUrl !== undefined &&
+    parseInstanceUrl(deps.instanceUrl).key !== parseInstanceUrl(stateless.url).key
+  ) {
+    throw usageError(
+      "--url names another instance than JIM_URL; with JIM_URL and JIM_API_KEY set, commands use JIM_URL",
+    );
+  }
   const { statelessSession } = await lazyImport<typeof import("./stateless_session.ts")>(
     import.meta.url,
     "./stateless_session.ts",
@@ -57,36 +69,70 @@ export async function openSession(deps: Deps): Promise<SessionPort> {
   return statelessSession(deps, stateless);
 }
 
-/** The agent's session status, disconnected when no agent runs (whatever JIM_URL says). */
-export async function agentStatus(deps: Deps): Promise<SessionStatus> {
+/** The instance key a command named (--url, else JIM_URL alone); undefined: the current one. */
+export function namedInstance(deps: Deps): string | undefined {
+  const text = deps.instanceUrl ?? deps.env.get("JIM_URL");
+  return text ? parseInstanceUrl(text).key : undefined;
+}
+
+/**
+ * The agent's status of the instance's session (the current one without an instance),
+ * disconnected when no agent runs.
+ */
+export async function agentStatus(deps: Deps, instance?: string): Promise<SessionStatus> {
   try {
-    return asStatus(await deps.agent.send({ op: "status" }));
+    return asStatus(
+      await deps.agent.send(instance ? { op: "status", instance } : { op: "status" }),
+    );
   } catch (error) {
     if (error instanceof AgentNotRunning) return { ...DISCONNECTED, agentPid: 0 };
     throw error;
   }
 }
 
+/** Which session a command that named none used, while several are open. */
+function sayUsing(deps: Deps, url: string | null, open: number): void {
+  if (open > 1 && url) deps.io.err(`Using ${url} (${open} sessions open; choose with --url).`);
+}
+
+/** The current session's instance, said on stderr while several are open. */
+async function currentInstance(deps: Deps): Promise<string | undefined> {
+  const status = asStatus(await deps.agent.send({ op: "status" }));
+  sayUsing(deps, status.url, status.sessions?.length ?? 0);
+  return status.key ?? undefined;
+}
+
 function agentSession(deps: Deps): SessionPort {
+  const named = namedInstance(deps);
+  const target = named ? { instance: named } : {};
   return {
     mode: "agent",
     async call(call) {
       try {
         const traced = deps.trace ? { ...call, trace: true } : call;
+        // Unnamed, the agent's answer says which session it used: no status round trip first.
         const result = asApiResult(
-          await deps.agent.send({ op: "request", call: traced, ...busOf(deps) }, deps.trace),
+          await deps.agent.send(
+            { op: "request", call: traced, ...target, ...busOf(deps) },
+            deps.trace,
+          ),
         );
+        if (result.using) sayUsing(deps, result.using.url, result.using.open);
         if (typeof result.warning === "string") deps.io.err(result.warning);
         return result;
       } catch (error) {
         if (error instanceof AgentNotRunning) throw notConnected();
+        // A failure says which session failed too (a rare path, worth the round trip).
+        if (!named) await currentInstance(deps).catch(() => {});
         throw error;
       }
     },
     async stream(call, onPage) {
       try {
         const traced = deps.trace ? { ...call, trace: true } : call;
-        return await deps.agent.stream(traced, onPage, deps.trace);
+        // A stream's frames carry no notice: the session is chosen (and said) first.
+        const instance = named ?? await currentInstance(deps);
+        return await deps.agent.stream(traced, onPage, deps.trace, instance);
       } catch (error) {
         if (error instanceof AgentNotRunning) throw notConnected();
         throw error;
@@ -97,7 +143,7 @@ function agentSession(deps: Deps): SessionPort {
       let answer: BatchResult;
       try {
         answer = asBatchResult(
-          await deps.agent.send({ op: "batch", calls: traced, ...busOf(deps) }),
+          await deps.agent.send({ op: "batch", calls: traced, ...target, ...busOf(deps) }),
           calls.length,
         );
       } catch (error) {
@@ -107,6 +153,7 @@ function agentSession(deps: Deps): SessionPort {
           status: { ...DISCONNECTED, agentPid: 0 },
         };
       }
+      if (!named) sayUsing(deps, answer.status.url, answer.status.sessions?.length ?? 0);
       const outcomes = answer.outcomes.map((outcome): PromiseSettledResult<ApiResult> => {
         if (outcome.ok) {
           for (const line of outcome.result.trace ?? []) deps.trace?.(line);

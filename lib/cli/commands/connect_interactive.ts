@@ -11,7 +11,7 @@ import {
   connectResult,
   REUSE_MIN_LEFT_MS,
 } from "./connect.ts";
-import { adoptSession } from "../../session/adopt.ts";
+import { adoptSession, selectSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
 import { asBatchResult, asStatus, type SessionStatus } from "../../session/protocol.ts";
 import { withInstanceLock } from "../../session/instance_lock.ts";
@@ -32,12 +32,12 @@ export async function connectInteractive(
   const { io } = deps;
   const instance = options.instance;
   if (!options.force) {
-    const live = await liveSessionFor(deps, instance.base);
+    const live = await liveSessionFor(deps, instance.base, instance.key);
     if (live) {
       io.err("Already connected to JIM; use --force to sign in again");
       return connectResult(live, CONNECTED_CACHED);
     }
-    const refreshed = await refreshedSessionFor(deps, instance.base);
+    const refreshed = await refreshedSessionFor(deps, instance.base, instance.key);
     if (refreshed) {
       io.err("Renewed the current session's access token; use --force to sign in again");
       return connectResult(refreshed, CONNECTED_REFRESHED);
@@ -128,20 +128,30 @@ export async function connectInteractive(
 }
 
 /** A live OAuth session for this instance in the agent, whose credentials still work. */
-async function liveSessionFor(deps: Deps, base: string): Promise<SessionStatus | null> {
+async function liveSessionFor(
+  deps: Deps,
+  base: string,
+  instance: string,
+): Promise<SessionStatus | null> {
   // As Connect-JIM.ps1: only a token with more than 5 minutes left is worth reusing.
   const ours = (status: SessionStatus) =>
     status.connected && status.url === base && status.authMethod === "OAuth" &&
     status.expiresAt !== null && Date.parse(status.expiresAt) - deps.now() > REUSE_MIN_LEFT_MS;
   try {
-    // The status first: checking credentials of the agent's session to another instance, which
-    // may be slow or down, would only delay this sign-in.
-    if (!ours(asStatus(await deps.agent.send({ op: "status" })))) return null;
+    // The status first: checking credentials that have no time left would only delay this
+    // sign-in.
+    if (!ours(asStatus(await deps.agent.send({ op: "status", instance })))) return null;
     const answer = asBatchResult(
-      await deps.agent.send({ op: "batch", calls: [{ method: "GET", path: "/api/v1/userinfo" }] }),
+      await deps.agent.send({
+        op: "batch",
+        instance,
+        calls: [{ method: "GET", path: "/api/v1/userinfo" }],
+      }),
       1,
     );
-    return ours(answer.status) && answer.outcomes[0]?.ok ? answer.status : null;
+    if (!ours(answer.status) || !answer.outcomes[0]?.ok) return null;
+    // Connecting to it again makes it the session later commands use.
+    return await selectSession(deps, instance);
   } catch {
     // No agent, or one that cannot answer this (another version): nothing to reuse.
     return null;
@@ -153,23 +163,33 @@ async function liveSessionFor(deps: Deps, base: string): Promise<SessionStatus |
  * place rather than signed in again; null when there is none or the refresh fails (then the
  * sign-in goes on as if there were no session).
  */
-async function refreshedSessionFor(deps: Deps, base: string): Promise<SessionStatus | null> {
+async function refreshedSessionFor(
+  deps: Deps,
+  base: string,
+  instance: string,
+): Promise<SessionStatus | null> {
   try {
-    const status = asStatus(await deps.agent.send({ op: "status" }));
+    const status = asStatus(await deps.agent.send({ op: "status", instance }));
     if (
       !status.connected || status.url !== base || status.authMethod !== "OAuth" ||
       status.expiresAt === null
     ) return null;
     // More time left means liveSessionFor found its credentials failing: sign in again.
     if (Date.parse(status.expiresAt) - deps.now() > REUSE_MIN_LEFT_MS) return null;
-    await deps.agent.send({ op: "refresh" });
+    await deps.agent.send({ op: "refresh", instance });
     // As for a reused session: kept only if the renewed credentials work.
     const answer = asBatchResult(
-      await deps.agent.send({ op: "batch", calls: [{ method: "GET", path: "/api/v1/userinfo" }] }),
+      await deps.agent.send({
+        op: "batch",
+        instance,
+        calls: [{ method: "GET", path: "/api/v1/userinfo" }],
+      }),
       1,
     );
     const after = answer.status;
-    return after.connected && after.url === base && answer.outcomes[0]?.ok ? after : null;
+    if (!after.connected || after.url !== base || !answer.outcomes[0]?.ok) return null;
+    // Connecting to it again makes it the session later commands use.
+    return await selectSession(deps, instance);
   } catch {
     return null;
   }

@@ -1,12 +1,18 @@
-// `jim disconnect` / Disconnect-JIM: end the session (the agent exits) and forget the stored
-// refresh token of the targeted instance, or of every instance with --all.
+// `jim disconnect` / Disconnect-JIM: end the current session (or --url's, or every one with
+// --all; the agent exits with the last) and forget the stored refresh token of that instance, or
+// of every instance with --all.
 
 import { usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
 import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
 import { AgentNotRunning } from "../../session/agent_client.ts";
-import { asStatus, type DisconnectResult, type SessionStatus } from "../../session/protocol.ts";
+import {
+  asStatus,
+  type DisconnectResult,
+  type SessionStatus,
+  type SessionSummary,
+} from "../../session/protocol.ts";
 import type { Revocation } from "../../auth/revoke.ts";
 import { formatJson } from "../format.ts";
 import { agentStatus, statelessCredentials } from "../../session/session_port.ts";
@@ -40,7 +46,8 @@ interface NotRevoked {
 
 export async function runDisconnect(options: DisconnectOptions, deps: Deps): Promise<number> {
   const { io } = deps;
-  let current = await currentStatus(deps).catch(() => undefined);
+  // --url ends that instance's session, whichever is current; bare disconnect the current one.
+  let current = await currentStatus(deps, options.target?.key).catch(() => undefined);
   let revoked = 0;
   const notRevoked: NotRevoked[] = [];
   const report = (where: string, revocation: Revocation) => {
@@ -59,13 +66,39 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
     );
   };
 
-  // The agent revokes the session's own refresh token: for a sign-in kept in memory only, it is
+  // The agent revokes each session's own refresh token: for a sign-in kept in memory only, it is
   // the one place that token exists.
-  let sessionRevoked = false;
+  const sessionRevoked = new Set<string>();
+  let endedOAuth = false;
+  let left: SessionSummary[] | undefined;
+  const end = async (session: { url: string; key: string; authMethod: string | null }) => {
+    let answer: DisconnectResult | undefined;
+    try {
+      answer = await deps.agent.send({
+        op: "disconnect",
+        instance: session.key,
+        revoke: true,
+      }) as DisconnectResult;
+    } catch (error) {
+      if (!(error instanceof AgentNotRunning)) throw error;
+    }
+    io.err(`Disconnected from ${session.url}.`);
+    if (session.authMethod === "OAuth") endedOAuth = true;
+    left = answer?.sessions;
+    // An agent of an older jim answers without revoking; the stored token is then revoked below.
+    if (answer?.revocation) {
+      sessionRevoked.add(session.key);
+      report(session.url, answer.revocation);
+    }
+  };
   if (current === undefined) {
     // An agent whose status cannot be read must not keep the user from signing out: end its
     // session anyway and take the instance from what the disconnect answers, if anything.
-    current = await deps.agent.send({ op: "disconnect" }).then(
+    current = await deps.agent.send({
+      op: "disconnect",
+      ...(options.all ? { all: true } : {}),
+      ...(options.target ? { instance: options.target.key } : {}),
+    }).then(
       (answer) => {
         const status = asStatus(answer);
         return status.connected ? status : null;
@@ -73,25 +106,23 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
       () => null,
     ).catch(() => null);
     if (current) io.err(`Disconnected from ${current.url}.`);
-  } else if (
-    current !== null && (options.all || !options.target || options.target.key === current.key)
-  ) {
-    let revocation: Revocation | null | undefined;
-    try {
-      const answer = await deps.agent.send({ op: "disconnect", revoke: true }) as DisconnectResult;
-      revocation = answer?.revocation;
-    } catch (error) {
-      if (!(error instanceof AgentNotRunning)) throw error;
-    }
-    io.err(`Disconnected from ${current.url}.`);
-    // An agent of an older jim answers without revoking; the stored token is then revoked below.
-    if (revocation) {
-      sessionRevoked = true;
-      report(current.url!, revocation);
+    if (current?.authMethod === "OAuth") endedOAuth = true;
+  } else if (options.all) {
+    const sessions = current?.sessions ??
+      (current ? [{ url: current.url!, key: current.key!, authMethod: current.authMethod }] : []);
+    for (const session of sessions) await end(session);
+  } else if (current !== null) {
+    await end({ url: current.url!, key: current.key!, authMethod: current.authMethod });
+    const now = left?.find((session) => session.current);
+    if (now) {
+      io.err(
+        `Later commands use ${now.url} (${left!.length} session${
+          left!.length === 1 ? "" : "s"
+        } open).`,
+      );
     }
   }
-  const endSession = current !== null &&
-    (options.all || !options.target || options.target.key === current.key);
+  const endSession = current !== null && current !== undefined;
 
   const forgetKey = options.target?.key ?? (options.all ? undefined : current?.key ?? undefined);
   let removed = 0;
@@ -104,7 +135,7 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
       "../../auth/revoke.ts",
     );
     const revokeStored = async (key: string, refreshToken: string) => {
-      if (sessionRevoked && key === current?.key) return;
+      if (sessionRevoked.has(key)) return;
       // The server's own URL (with any path prefix) where the user gave it; else the stored key,
       // which is the server's origin.
       const base = key === options.target?.key
@@ -135,7 +166,7 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
     return 0;
   }
 
-  if (endSession && current!.authMethod === "OAuth") {
+  if (endSession && endedOAuth) {
     io.err(
       "Note: you are still signed in to your identity provider; sign out there to end that session too.",
     );
@@ -168,7 +199,7 @@ function printJson(
   }));
 }
 
-async function currentStatus(deps: Deps): Promise<SessionStatus | null> {
-  const status = await agentStatus(deps);
+async function currentStatus(deps: Deps, instance?: string): Promise<SessionStatus | null> {
+  const status = await agentStatus(deps, instance);
   return status.connected ? status : null;
 }
