@@ -238,6 +238,19 @@ Deno.test("disconnect --all (and Disconnect-JIM -All) ends every session", async
   }
 });
 
+Deno.test("disconnect --all --json names every session it ended", async () => {
+  await withTwo(async (ctx) => {
+    await ctx.connect(ctx.a);
+    await ctx.connect(ctx.b);
+    const all = await ctx.jim(["disconnect", "--all", "--json"]);
+    assertClean(all);
+    assert.equal(all.code, 0, all.stderr);
+    const answer = JSON.parse(all.stdout);
+    assert.equal(answer.Disconnected, true);
+    assert.deepEqual([...answer.Sessions].sort(), [ctx.a.url, ctx.b.url].sort());
+  });
+});
+
 for (
   const [ttl, status] of [[3600, "Connected (cached)"], [
     undefined,

@@ -112,6 +112,7 @@ Deno.test(
         assert.deepEqual(JSON.parse(result.stdout), {
           Disconnected: true,
           Url: server.url,
+          Sessions: [server.url],
           StoredSignInsRemoved: 1,
           Revoked: 1,
           NotRevoked: [],
@@ -140,6 +141,7 @@ Deno.test("disconnect revokes a sign-in kept only in the agent's memory (no cred
     assert.deepEqual(JSON.parse(result.stdout), {
       Disconnected: true,
       Url: server.url,
+      Sessions: [server.url],
       StoredSignInsRemoved: 0,
       Revoked: 1,
       NotRevoked: [],
@@ -178,6 +180,7 @@ Deno.test(
         assert.deepEqual(JSON.parse(result.stdout), {
           Disconnected: false,
           Url: server.url,
+          Sessions: [],
           StoredSignInsRemoved: 1,
           Revoked: 1,
           NotRevoked: [],
@@ -278,6 +281,7 @@ for (const { mode, what, flag, reason } of PROVIDER_CASES) {
           assert.deepEqual(JSON.parse(result.stdout), {
             Disconnected: false,
             Url: flag === "--all" ? null : server.url,
+            Sessions: [],
             StoredSignInsRemoved: 1,
             Revoked: 0,
             NotRevoked: [{ Url: where, Reason: reason }],
@@ -311,7 +315,7 @@ Deno.test("disconnect --json says what was disconnected and how many sign-ins we
     assert.equal(idle.code, 0, idle.stderr);
     assert.equal(
       idle.stdout,
-      '{\n  "Disconnected": false,\n  "Url": null,\n  "StoredSignInsRemoved": 0,\n' +
+      '{\n  "Disconnected": false,\n  "Url": null,\n  "Sessions": [],\n  "StoredSignInsRemoved": 0,\n' +
         '  "Revoked": 0,\n  "NotRevoked": []\n}\n',
     );
 
@@ -322,6 +326,7 @@ Deno.test("disconnect --json says what was disconnected and how many sign-ins we
     assert.deepEqual(JSON.parse(ended.stdout), {
       Disconnected: true,
       Url: server.url,
+      Sessions: [server.url],
       StoredSignInsRemoved: 0,
       Revoked: 0,
       NotRevoked: [],

@@ -70,6 +70,7 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
   // the one place that token exists.
   const sessionRevoked = new Set<string>();
   let endedOAuth = false;
+  const ended: string[] = [];
   let left: SessionSummary[] | undefined;
   const end = async (session: { url: string; key: string; authMethod: string | null }) => {
     let answer: DisconnectResult | undefined;
@@ -83,6 +84,7 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
       if (!(error instanceof AgentNotRunning)) throw error;
     }
     io.err(`Disconnected from ${session.url}.`);
+    ended.push(session.url);
     if (session.authMethod === "OAuth") endedOAuth = true;
     left = answer?.sessions;
     // An agent of an older jim answers without revoking; the stored token is then revoked below.
@@ -105,7 +107,10 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
       },
       () => null,
     ).catch(() => null);
-    if (current) io.err(`Disconnected from ${current.url}.`);
+    if (current) {
+      io.err(`Disconnected from ${current.url}.`);
+      ended.push(current.url!);
+    }
     if (current?.authMethod === "OAuth") endedOAuth = true;
   } else if (options.all) {
     const sessions = current?.sessions ??
@@ -162,7 +167,7 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
         "No agent session to disconnect; JIM_URL and JIM_API_KEY are still set in the environment.",
       );
     }
-    printJson(options, deps, { endSession, current, removed, revoked, notRevoked });
+    printJson(options, deps, { endSession, current, ended, removed, revoked, notRevoked });
     return 0;
   }
 
@@ -174,7 +179,7 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
   if (statelessCredentials(deps.env)) {
     io.err("Note: JIM_URL and JIM_API_KEY are still set; commands keep using them.");
   }
-  printJson(options, deps, { endSession, current, removed, revoked, notRevoked });
+  printJson(options, deps, { endSession, current, ended, removed, revoked, notRevoked });
   return 0;
 }
 
@@ -184,6 +189,7 @@ function printJson(
   done: {
     endSession: boolean;
     current: SessionStatus | null;
+    ended: string[];
     removed: number;
     revoked: number;
     notRevoked: NotRevoked[];
@@ -193,6 +199,8 @@ function printJson(
   deps.io.out(formatJson({
     Disconnected: done.endSession,
     Url: done.endSession ? done.current!.url : options.target?.base ?? null,
+    // Every session ended: with --all, one per instance the agent held.
+    Sessions: done.ended,
     StoredSignInsRemoved: done.removed,
     Revoked: done.revoked,
     NotRevoked: done.notRevoked,
