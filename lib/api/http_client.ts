@@ -212,14 +212,21 @@ export class JimApiClient {
     extraHeaders: Record<string, string>,
     signal: AbortSignal | undefined,
   ): Promise<Attempt> {
-    const headers = new Headers(extraHeaders);
-    headers.set("accept", "application/json");
-    headers.set("user-agent", this.#userAgent);
-    if (bodyText !== undefined) headers.set("content-type", "application/json");
+    // A plain record with lower-case names, joined as Headers would join them: fetch builds its
+    // own Headers from it, and a Headers made here would only be copied.
+    const headers: Record<string, string> = {};
+    for (const name in extraHeaders) {
+      const key = name.toLowerCase();
+      const value = extraHeaders[name].replace(/^[\t ]+|[\t ]+$/g, "");
+      headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+    }
+    headers["accept"] = "application/json";
+    headers["user-agent"] = this.#userAgent;
+    if (bodyText !== undefined) headers["content-type"] = "application/json";
     const credentials = this.#credentials;
-    if (credentials.kind === "apiKey") headers.set("x-api-key", credentials.apiKey);
+    if (credentials.kind === "apiKey") headers["x-api-key"] = credentials.apiKey;
     if (credentials.kind === "bearer") {
-      headers.set("authorization", `Bearer ${await credentials.token()}`);
+      headers["authorization"] = `Bearer ${await credentials.token()}`;
     }
 
     if (signal?.aborted) {

@@ -50,14 +50,18 @@ export function performStream(
   options: StreamOptions,
 ): Promise<number> {
   const { signal } = options;
+  // Also ends a page fetched ahead that the walk no longer wants.
+  const done = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
   const client = apiClient(target, credentials, {
     ...options,
-    fetch: signal ? abortableFetch(options.fetch ?? globalThis.fetch, signal) : options.fetch,
+    fetch: abortableFetch(options.fetch ?? globalThis.fetch, stop),
   });
   return streamAllPages(
     (page, pageSize) => client.getJson(call.path, { ...call.query, page, pageSize }),
     `GET ${redactSecrets(call.path.split("?", 1)[0])}`,
     (items) => signal?.aborted ? false : options.onPage(items),
+    () => done.abort(),
   );
 }
 

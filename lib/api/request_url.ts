@@ -23,13 +23,16 @@ export function buildRequestUrl(baseUrl: string, path: string, query?: QueryPara
   ) {
     throw usageError(`the API path '${echoInput(path)}' leaves the JIM instance's base URL`);
   }
+  // Set on a copy and put back once: each url.searchParams.set re-parses the whole URL.
+  let params: URLSearchParams | undefined;
   for (const [name, value] of Object.entries(query ?? {})) {
     if (value === undefined) continue;
     if (typeof value === "number" && !Number.isFinite(value)) {
       throw usageError(`query parameter '${echoInput(name)}' is not a finite number`);
     }
-    url.searchParams.set(name, String(value));
+    (params ??= new URLSearchParams(url.search)).set(name, String(value));
   }
+  if (params) url.search = params.toString();
   return url;
 }
 
