@@ -130,6 +130,7 @@ export class AgentClient {
     onPage: PageSink,
     onTrace?: (line: string) => void,
     instance?: string,
+    bus?: string,
   ): Promise<number> {
     const conn = await connectAgent(
       this.endpoint,
@@ -150,7 +151,12 @@ export class AgentClient {
     try {
       await writeBytes(
         conn,
-        requestBytes({ op: "stream", call, ...(instance ? { instance } : {}) }),
+        requestBytes({
+          op: "stream",
+          call,
+          ...(instance ? { instance } : {}),
+          ...(bus ? { bus } : {}),
+        }),
       );
       const reader = new LineReader(conn);
       for (;; answered = true) {

@@ -169,6 +169,8 @@ async function serve(
     }
     touch();
     if (request.op === "stream") {
+      // As for every other request: the command's bus is where a rotated token goes next.
+      holder.noteBus(request.bus);
       await serveStream(conn, request.call, holder.pick(request.instance));
       return;
     }

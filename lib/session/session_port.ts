@@ -132,7 +132,7 @@ function agentSession(deps: Deps): SessionPort {
         const traced = deps.trace ? { ...call, trace: true } : call;
         // A stream's frames carry no notice: the session is chosen (and said) first.
         const instance = named ?? await currentInstance(deps);
-        return await deps.agent.stream(traced, onPage, deps.trace, instance);
+        return await deps.agent.stream(traced, onPage, deps.trace, instance, busOf(deps).bus);
       } catch (error) {
         if (error instanceof AgentNotRunning) throw notConnected();
         throw error;
