@@ -2,7 +2,8 @@
 // address a request may carry, and disconnect going ahead when the agent's status cannot be read.
 
 import assert from "node:assert/strict";
-import { parseRequest, PROTOCOL_VERSION } from "../lib/session/protocol.ts";
+import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
+import { parseRequest } from "../lib/session/request_check.ts";
 import { isBusAddress } from "../lib/session/bus_address.ts";
 import { runDisconnect } from "../lib/cli/commands/disconnect.ts";
 import type { Deps } from "../lib/deps.ts";

@@ -10,10 +10,10 @@ import {
   errorResponse,
   MAX_REQUEST_BYTES,
   okResponse,
-  parseRequest,
   PROTOCOL_VERSION,
   type SessionStatus,
 } from "./protocol.ts";
+import { parseRequest } from "./request_check.ts";
 import type { AgentEndpoint } from "./socket_path.ts";
 import { openAgentListener } from "./agent_transport.ts";
 import { answerHandshake, BUSY_MESSAGE } from "./agent_handshake.ts";
