@@ -73,27 +73,6 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Stops a child started with Deno.Command: SIGTERM, a grace period, then SIGKILL. */
-export async function stopChild(child: Deno.ChildProcess, graceMs = 2_000): Promise<void> {
-  let exited = false;
-  const status = child.status.then(() => {
-    exited = true;
-  });
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    return; // already exited
-  }
-  const timer = setTimeout(() => {
-    if (exited) return;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, graceMs);
-  await status;
-  clearTimeout(timer);
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,7 +1,8 @@
 // Runs one command under hyperfine (no shell, warm-up, fixed run count, JSON export) and returns
 // its timing; also a small in-process timer for what hyperfine cannot drive (batches, sockets).
 
-import { onCleanup, stopChild } from "./cleanup.ts";
+import { onCleanup } from "./cleanup.ts";
+import { stopChild } from "../fixtures/child_process.ts";
 
 export interface Timing {
   name: string;

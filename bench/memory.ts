@@ -6,7 +6,8 @@ import { ROOT_DIR } from "../tests/helpers/run_jim.ts";
 import { AGENT_V8_FLAGS, denoRunArgs } from "../lib/runtime_flags.ts";
 import type { ApiKeyStage } from "./api_key_stage.ts";
 import { mib, residentKiB } from "./agent.ts";
-import { onCleanup, stopChild, timeBox } from "./cleanup.ts";
+import { onCleanup, timeBox } from "./cleanup.ts";
+import { stopChild } from "../fixtures/child_process.ts";
 import { summarise, type Timing } from "./hyperfine.ts";
 import { newSection, type Section } from "./report.ts";
 

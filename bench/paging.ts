@@ -7,7 +7,8 @@
 import { DEMO_API_KEY } from "../fixtures/jim_server.ts";
 import { denoRunFlags, jimCommand, JimEnv, ROOT_DIR } from "../tests/helpers/run_jim.ts";
 import { AgentTracker, mib, residentKiB, trackEnv } from "./agent.ts";
-import { onCleanup, stopChild, timeBox } from "./cleanup.ts";
+import { onCleanup, timeBox } from "./cleanup.ts";
+import { stopChild } from "../fixtures/child_process.ts";
 import { summarise, type Timing } from "./hyperfine.ts";
 import { newSection, type Section } from "./report.ts";
 

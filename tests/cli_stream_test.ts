@@ -2,6 +2,7 @@
 // it arrives (still one valid JSON array), and once jim is gone — killed, or its reader closed
 // stdout — no more pages are fetched, through the agent and in stateless mode alike.
 
+import { killAfter } from "../fixtures/child_process.ts";
 import assert from "node:assert/strict";
 import { assertClean, assertOneLineError, TEST_KEY, withCli } from "./helpers/cli_fixture.ts";
 import type { JimServer } from "../fixtures/jim_server.ts";
@@ -93,11 +94,7 @@ function spawnExport(args: string[], env: Record<string, string>) {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const guard = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, 120_000);
+  const guard = killAfter(child, 120_000);
   const reader = child.stdout.getReader();
   const stderr = new Response(child.stderr).text();
   return {
@@ -122,11 +119,7 @@ function spawnExport(args: string[], env: Record<string, string>) {
      * bytes, unless the test closed it.
      */
     async done(ms = 60_000): Promise<{ code: number; rest: string; stderr: string }> {
-      const stop = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* gone */ }
-      }, ms);
+      const stop = killAfter(child, ms);
       let rest = "";
       const decoder = new TextDecoder();
       try {

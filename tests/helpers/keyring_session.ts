@@ -4,6 +4,7 @@
 // creates the "login" collection unlocked. `secret-tool store` then works without any prompt.
 // Everything lives under one temporary HOME; close() kills both daemons and removes it.
 
+import { stopChild } from "../../fixtures/child_process.ts";
 import { onlyOn } from "./platform_gate.ts";
 
 export interface KeyringSession {
@@ -79,7 +80,7 @@ export async function startKeyringSession(
 
   const children: Deno.ChildProcess[] = [];
   const close = async () => {
-    for (const child of children.reverse()) await stop(child);
+    for (const child of children.reverse()) await stopChild(child);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
 
@@ -263,23 +264,6 @@ async function run(
   ]);
   clearTimeout(timer);
   return { code: status.code, stderr };
-}
-
-async function stop(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // already exited; its status is still collected below
-  }
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // exited meanwhile
-    }
-  }, 2000);
-  await child.status;
-  clearTimeout(timer);
 }
 
 export function findOnPath(name: string): string | null {

@@ -2,6 +2,8 @@
 // values with C1 control bytes, bodies with terminal escapes, names no real server would use.
 // One request per connection (connection: close); each answer comes from `answer(path)`.
 
+import { killAfter } from "../../fixtures/child_process.ts";
+
 export interface RawAnswer {
   status?: number;
   /** Header values are written byte for byte: each character's code below 256 is one byte. */
@@ -81,11 +83,7 @@ export async function runOnTerminal(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, killAfterMs);
+  const timer = killAfter(child, killAfterMs);
   try {
     const out = await child.output();
     const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);

@@ -1,6 +1,7 @@
 // Runs the jim CLI as a subprocess with exactly the permission set the compiled binary gets
 // (deno.json "permissions.jim"), or $JIM_BIN when a compiled binary is at hand.
 
+import { killAfter } from "../../fixtures/child_process.ts";
 import { denoRunArgs, pathFromFileUrl } from "../../lib/runtime_flags.ts";
 import { FIXTURE_CHILD_ENV } from "../../fixtures/child_env_names.ts";
 
@@ -127,11 +128,7 @@ export async function runJim(args: string[], options: RunOptions = {}): Promise<
     }
   }
   const limit = options.killAfterMs ?? 60_000;
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-  }, limit);
+  const timer = killAfter(child, limit);
   try {
     const out = await child.output();
     return {
@@ -166,11 +163,7 @@ export function spawnJim(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, killAfterMs);
+  const timer = killAfter(child, killAfterMs);
   let stderr = "";
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const check = () => {

@@ -2,6 +2,7 @@
 // SSH prompt does, with stdout and stderr kept apart in files. The test types into the terminal
 // (a pasted line, Ctrl-C) and reads stderr while jim runs.
 
+import { killAfter } from "../../fixtures/child_process.ts";
 import { jimCommand } from "./run_jim.ts";
 
 export interface TerminalJim {
@@ -39,11 +40,7 @@ export async function startOnTerminal(
     stderr: "null",
   }).spawn();
   const writer = child.stdin.getWriter();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, killAfterMs);
+  const timer = killAfter(child, killAfterMs);
   const read = (path: string) => {
     try {
       return Deno.readTextFileSync(path);
