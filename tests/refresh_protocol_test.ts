@@ -113,3 +113,21 @@ Deno.test("a remembered bus is used for a secret only while it is this user's so
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a request's instance is a bounded string", () => {
+  assert.throws(
+    () =>
+      parseRequest(
+        JSON.stringify({
+          v: PROTOCOL_VERSION,
+          op: "status",
+          instance: `https://${"a".repeat(3000)}`,
+        }),
+      ),
+    /instance must be a string of at most 2048 characters/,
+  );
+  const ok = parseRequest(
+    JSON.stringify({ v: PROTOCOL_VERSION, op: "status", instance: "https://j:443" }),
+  ) as { instance?: string };
+  assert.equal(ok.instance, "https://j:443");
+});

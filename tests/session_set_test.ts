@@ -94,3 +94,20 @@ Deno.test("sessions per instance: one refresh each for concurrent calls, each wr
   await sessions.pick().call(call);
   assert.equal(sent.at(-1), `${test.key} test-new-access`);
 });
+
+Deno.test("the agent holds at most MAX_SESSIONS sessions: one more is a clear error, a known instance is still replaced", async () => {
+  const { MAX_SESSIONS } = await import("../lib/session/session_set.ts");
+  const sessions = new SessionSet({
+    now: () => NOW,
+    refresh: () => Promise.reject(new Error("not used")),
+    perform: () => Promise.reject(new Error("not used")),
+  });
+  for (let i = 0; i < MAX_SESSIONS; i++) sessions.adopt(oauthSession(`jim${i}`));
+  assert.throws(
+    () => sessions.adopt(oauthSession("one-more")),
+    /already holds 64 sessions; disconnect one/,
+  );
+  // Connecting again to an instance it holds replaces that session, within the bound.
+  assert.equal(sessions.adopt(oauthSession("jim3")).connected, true);
+  assert.equal(sessions.size, MAX_SESSIONS);
+});

@@ -19,6 +19,9 @@ const OPS = new Set([
 ]);
 export const MAX_BATCH_CALLS = 16;
 
+/** An instance key is an origin (scheme://host:port): far shorter than this. */
+const MAX_INSTANCE_LENGTH = 2048;
+
 export function parseRequest(line: string): AgentRequest {
   let value: unknown;
   try {
@@ -42,8 +45,11 @@ export function parseRequest(line: string): AgentRequest {
   if (value.op === "select" && typeof value.instance !== "string") {
     throw bad("select needs an instance");
   }
-  if (value.instance !== undefined && typeof value.instance !== "string") {
-    throw bad("instance must be a string");
+  if (
+    value.instance !== undefined &&
+    (typeof value.instance !== "string" || value.instance.length > MAX_INSTANCE_LENGTH)
+  ) {
+    throw bad(`instance must be a string of at most ${MAX_INSTANCE_LENGTH} characters`);
   }
   if (value.op === "disconnect") {
     for (const flag of ["revoke", "all"]) {

@@ -7,6 +7,7 @@ import { JimError } from "../errors.ts";
 import type { SessionRecord, SessionStatus, SessionSummary } from "./protocol.ts";
 import { SessionHolder, type SessionHolderDeps } from "./session_holder.ts";
 
+export const MAX_SESSIONS = 64;
 export class SessionSet {
   #deps: SessionHolderDeps;
   /** In the order they became current, the current one last. */
@@ -28,6 +29,13 @@ export class SessionSet {
   adopt(session: SessionRecord): SessionStatus {
     let holder = this.#holders.get(session.key);
     if (!holder) {
+      // One per instance an administrator works with: a bound, not a working limit.
+      if (this.#holders.size >= MAX_SESSIONS) {
+        throw new JimError(
+          "agent",
+          `the session agent already holds ${MAX_SESSIONS} sessions; disconnect one (jim disconnect --url URL) first`,
+        );
+      }
       holder = new SessionHolder(this.#deps);
       holder.noteBus(this.#lastBus);
     }
