@@ -7,12 +7,11 @@
 import { JimError, usageError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
 import { lazyImport } from "../lazy_import.ts";
-import type { PageSink } from "../api/paging.ts";
 import { AgentNotRunning } from "./agent_client.ts";
 import { parseInstanceUrl } from "../api/instance_url.ts";
 import { commandBusAddress } from "./bus_address.ts";
+import type { SessionPort } from "./session_port_types.ts";
 import {
-  type ApiCall,
   type ApiResult,
   asApiResult,
   asBatchResult,
@@ -21,25 +20,6 @@ import {
   DISCONNECTED,
   type SessionStatus,
 } from "./protocol.ts";
-
-export interface SessionPort {
-  readonly mode: "agent" | "stateless";
-  /** Throws JimError("not_connected") when there is no session. */
-  call(call: ApiCall): Promise<ApiResult>;
-  /** The calls at once, then the status: one round trip to the agent. */
-  batch(calls: ApiCall[]): Promise<Batch>;
-  /**
-   * Every page of a GET list endpoint, each handed to `onPage` as it arrives; the next page is
-   * fetched only after `onPage` settles, and not at all once it returns false. Resolves with the
-   * number of items handed over.
-   */
-  stream(call: ApiCall, onPage: PageSink): Promise<number>;
-}
-
-export interface Batch {
-  outcomes: PromiseSettledResult<ApiResult>[];
-  status: SessionStatus;
-}
 
 const notConnected = () => new JimError("not_connected", "You are not connected to JIM.");
 

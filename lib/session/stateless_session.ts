@@ -8,7 +8,7 @@ import { checkApiKey } from "../api/api_key.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { httpTimeoutMs } from "../settings.ts";
 import { DISCONNECTED, previewApiKey, type SessionStatus } from "./protocol.ts";
-import type { SessionPort } from "./session_port.ts";
+import type { SessionPort } from "./session_port_types.ts";
 
 export function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): SessionPort {
   const instance = (() => {
