@@ -3,7 +3,7 @@
 // Per-session settings (HTTP timeout, credential store, CA) come with each adopted session.
 
 import { describeError } from "../errors.ts";
-import { performCall, performStream } from "../api/perform_call.ts";
+import { performCall, performStream } from "./call_server.ts";
 import { tracedFetch } from "../api/traced_fetch.ts";
 import { caHttpClient } from "../api/ca_cert.ts";
 import { idleTimeoutMs } from "../settings.ts";

@@ -36,8 +36,8 @@ export function statelessSession(deps: Deps, creds: { url: string; apiKey: strin
     mode: "stateless",
     async call(call) {
       const { performCall } = await lazyImport<
-        typeof import("../api/perform_call.ts")
-      >(import.meta.url, "../api/perform_call.ts");
+        typeof import("./call_server.ts")
+      >(import.meta.url, "./call_server.ts");
       return performCall(
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
@@ -47,8 +47,8 @@ export function statelessSession(deps: Deps, creds: { url: string; apiKey: strin
     },
     async stream(call, onPage) {
       const { performStream } = await lazyImport<
-        typeof import("../api/perform_call.ts")
-      >(import.meta.url, "../api/perform_call.ts");
+        typeof import("./call_server.ts")
+      >(import.meta.url, "./call_server.ts");
       return performStream(
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },

@@ -1,10 +1,9 @@
 // One API call as the agent (or stateless mode) makes it: the REST client with the session's
 // credentials and the result in the agent protocol's shape; or a list endpoint's pages, one by one.
 
-import { JimApiClient, redactSecrets } from "./http_client.ts";
-import { type PageSink, streamAllPages } from "./paging.ts";
-import type { ApiCall, ApiResult } from "../session/protocol.ts";
-import type { Credentials } from "../session/session_holder.ts";
+import { type Credentials, JimApiClient, redactSecrets } from "../api/http_client.ts";
+import { type PageSink, streamAllPages } from "../api/paging.ts";
+import type { ApiCall, ApiResult } from "./protocol.ts";
 import { VERSION } from "../version.ts";
 
 export interface CallTarget {
