@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { SessionSet } from "../lib/session/session_set.ts";
 import type { ApiCall, SessionRecord } from "../lib/session/protocol.ts";
-import type { Credentials } from "../lib/session/session_holder.ts";
+import type { Credentials } from "../lib/api/http_client.ts";
 
 const NOW = 1_000_000;
 

@@ -16,8 +16,6 @@ import { TokenKeeper, type Tokens, type TraceSink } from "./token_keeper.ts";
 import { WriteBack } from "./write_back.ts";
 import type { Revocation } from "../auth/revoke.ts";
 
-export type { Credentials };
-
 export interface SessionHolderDeps {
   now(): number;
   /**

@@ -6,9 +6,8 @@
 import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
 import type { InstanceUrl } from "../api/instance_url.ts";
-import { JimApiClient } from "../api/http_client.ts";
+import { type Credentials, JimApiClient } from "../api/http_client.ts";
 import { httpTimeoutMs } from "../settings.ts";
-import type { Credentials } from "./session_holder.ts";
 import { VERSION } from "../version.ts";
 
 export interface VerifiedServer {
