@@ -278,6 +278,23 @@ Deno.test("disconnect ends the session; a bare disconnect while not connected do
   });
 });
 
+Deno.test("disconnect --url or --all with the credential store disabled says nothing was removed, and why", async () => {
+  await withCli(async ({ server, jim }) => {
+    const unavailable =
+      "No stored sign-in was removed: the credential store is unavailable (disabled by JIM_KEYRING=none).\n";
+    for (const args of [["disconnect", "--url", server.url], ["Disconnect-JIM", "-All"]]) {
+      const result = await jim(args);
+      assertClean(result);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, "");
+      assert.equal(result.stderr, unavailable, args.join(" "));
+    }
+    const json = await jim(["disconnect", "--all", "--json"]);
+    assert.equal(json.stderr, unavailable);
+    assert.equal(JSON.parse(json.stdout).StoredSignInsRemoved, 0);
+  });
+});
+
 Deno.test("--version and help", async () => {
   await withCli(async ({ jim }) => {
     const version = await jim(["--version"]);

@@ -97,26 +97,28 @@ export function keyringChoice(env: KeyringEnv): KeyringChoice {
   };
 }
 
+/** What forgetting did; the command says it (this layer prints nothing). */
+export interface Forgotten {
+  /** How many stored sign-ins were removed. */
+  removed: number;
+  /** Every entry was removed without revoking: the store cannot list its entries. */
+  unlisted: boolean;
+  /** Set when the credential store did not answer, and nothing was removed: why. */
+  unavailable?: string;
+}
+
 /**
  * Removes the stored sign-in of one instance, or every one. `revoke`, when given, sees each
  * stored token first (disconnect revokes them at the provider); where the store cannot list its
- * entries, --all removes them without it and `unlisted` says so. Returns how many were removed.
+ * entries, --all removes them without it and `unlisted` says so.
  */
 export async function forgetStoredSignIns(
-  deps: Deps,
-  target: { all: true } | { key: string; explicit: boolean },
+  deps: Pick<Deps, "platform" | "env">,
+  target: { all: true } | { key: string },
   revoke?: (key: string, refreshToken: string) => Promise<void>,
-): Promise<{ removed: number; unlisted: boolean }> {
-  const { io } = deps;
+): Promise<Forgotten> {
   const store = await usableKeyring(deps.platform, deps.env);
-  if (!store.keyring) {
-    if ("all" in target || target.explicit) {
-      io.err(
-        `No stored sign-in was removed: the credential store is unavailable (${store.reason}).`,
-      );
-    }
-    return { removed: 0, unlisted: false };
-  }
+  if (!store.keyring) return { removed: 0, unlisted: false, unavailable: store.reason };
   const keyring = store.keyring;
   try {
     if ("all" in target) {
@@ -131,20 +133,13 @@ export async function forgetStoredSignIns(
         }
         await Promise.all(found.map(([key, token]) => revoke(key, token)));
       }
-      const count = await keyring.deleteAll();
-      io.err(
-        `Removed ${count} stored JIM sign-in${count === 1 ? "" : "s"} from the credential store.`,
-      );
-      return { removed: count, unlisted };
+      return { removed: await keyring.deleteAll(), unlisted };
     }
     if (revoke) {
       const token = await keyring.get(target.key).catch(() => null);
       if (token) await revoke(target.key, token);
     }
-    const removed = await keyring.delete(target.key);
-    if (removed) io.err(`Removed the stored sign-in for ${target.key}.`);
-    else if (target.explicit) io.err(`There was no stored sign-in for ${target.key}.`);
-    return { removed: removed ? 1 : 0, unlisted: false };
+    return { removed: await keyring.delete(target.key) ? 1 : 0, unlisted: false };
   } catch (error) {
     if (error instanceof JimError) {
       throw new JimError(error.code, `could not remove the stored sign-in: ${error.message}`);

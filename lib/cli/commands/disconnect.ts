@@ -14,6 +14,7 @@ import {
   type SessionSummary,
 } from "../../session/protocol.ts";
 import type { Revocation } from "../../auth/revoke.ts";
+import type { Forgotten } from "../../session/stored_sign_in.ts";
 import { formatJson } from "../format.ts";
 import { agentStatus, statelessCredentials } from "../../session/session_port.ts";
 import { lazyImport } from "../../lazy_import.ts";
@@ -152,9 +153,10 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
     };
     const forgotten = await forgetStoredSignIns(
       deps,
-      options.all ? { all: true } : { key: forgetKey!, explicit: options.target !== undefined },
+      options.all ? { all: true } : { key: forgetKey! },
       revokeStored,
     );
+    sayForgotten(io, options, forgetKey, forgotten);
     removed = forgotten.removed;
     if (forgotten.unlisted) {
       const reason = "this credential store cannot list its entries";
@@ -181,6 +183,32 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
   }
   printJson(options, deps, { endSession, current, ended, removed, revoked, notRevoked });
   return 0;
+}
+
+/**
+ * What the credential store did, on stderr. A bare disconnect names no instance: it says nothing
+ * when the store had no entry or did not answer.
+ */
+function sayForgotten(
+  io: Deps["io"],
+  options: DisconnectOptions,
+  key: string | undefined,
+  forgotten: Forgotten,
+): void {
+  const named = options.all || options.target !== undefined;
+  if (forgotten.unavailable !== undefined) {
+    if (named) {
+      io.err(
+        `No stored sign-in was removed: the credential store is unavailable (${forgotten.unavailable}).`,
+      );
+    }
+  } else if (options.all) {
+    const count = forgotten.removed;
+    io.err(
+      `Removed ${count} stored JIM sign-in${count === 1 ? "" : "s"} from the credential store.`,
+    );
+  } else if (forgotten.removed) io.err(`Removed the stored sign-in for ${key}.`);
+  else if (named) io.err(`There was no stored sign-in for ${key}.`);
 }
 
 function printJson(
