@@ -1,5 +1,5 @@
-// Where an API key may come from (flag, position 1, --api-key-stdin, JIM_API_KEY) and what makes
-// one unusable. The key itself never appears in a message.
+// Where an API key may come from (flag, position 1, --api-key-stdin, JIM_API_KEY), what makes
+// one unusable, and the preview shown in its place. The key itself never appears in a message.
 
 import { usageError } from "../errors.ts";
 import { hasSpaceOrControl } from "../text.ts";
@@ -25,6 +25,16 @@ export function checkApiKey(key: string, source: ApiKeySource): string {
     throw usageError(`the API key ${where} contains characters that cannot be sent in a header`);
   }
   return key;
+}
+
+/**
+ * First 8 characters, `...`, last 4: enough to tell keys apart, useless to an attacker. Shown by
+ * connect, but made here rather than in the command layer: the agent (or stateless mode) makes it
+ * for its status answer, which carries no secret, so the key is shortened where it is held.
+ */
+export function previewApiKey(key: string): string {
+  if (key.length <= 12) return `${key.slice(0, 4)}...`;
+  return `${key.slice(0, 8)}...${key.slice(-4)}`;
 }
 
 /** A key read from stdin: one trailing newline (from echo or a file) is not part of it. */

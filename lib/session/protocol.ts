@@ -239,12 +239,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** First 8 characters, `...`, last 4: enough to tell keys apart, useless to an attacker. */
-export function previewApiKey(key: string): string {
-  if (key.length <= 12) return `${key.slice(0, 4)}...`;
-  return `${key.slice(0, 8)}...${key.slice(-4)}`;
-}
-
 function malformed(what: string): JimError {
   return new JimError("agent", `the session agent sent a malformed ${what}`);
 }

@@ -11,7 +11,8 @@ import type {
   SessionRecord,
   SessionStatus,
 } from "./protocol.ts";
-import { DISCONNECTED, previewApiKey } from "./protocol.ts";
+import { DISCONNECTED } from "./protocol.ts";
+import { previewApiKey } from "../api/api_key.ts";
 import { TokenKeeper, type Tokens, type TraceSink } from "./token_keeper.ts";
 import { WriteBack } from "./write_back.ts";
 import type { Revocation } from "../auth/revoke.ts";

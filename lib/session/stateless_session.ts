@@ -4,10 +4,10 @@
 import { JimError } from "../errors.ts";
 import type { Deps } from "../deps.ts";
 import { parseInstanceUrl, plainHttpWarning } from "../api/instance_url.ts";
-import { checkApiKey } from "../api/api_key.ts";
+import { checkApiKey, previewApiKey } from "../api/api_key.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { httpTimeoutMs } from "../settings.ts";
-import { DISCONNECTED, previewApiKey, type SessionStatus } from "./protocol.ts";
+import { DISCONNECTED, type SessionStatus } from "./protocol.ts";
 import type { SessionPort } from "./session_port_types.ts";
 
 export function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): SessionPort {
