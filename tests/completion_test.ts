@@ -5,6 +5,12 @@ import assert from "node:assert/strict";
 import { JimEnv } from "./helpers/run_jim.ts";
 import { type CommandDef, COMMANDS, GLOBAL_OPTIONS } from "../lib/cli/command_defs.ts";
 import { completionModel, completionScript, SHELLS } from "../lib/cli/completion.ts";
+import { parseInvocation } from "../lib/cli/parse.ts";
+import { parseApi } from "../lib/cli/commands/api.ts";
+import { parseRequest } from "../lib/session/request_check.ts";
+import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
+import { checkMethod } from "../lib/api/request_input.ts";
+import { JimError } from "../lib/errors.ts";
 
 const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
 
@@ -208,6 +214,46 @@ Deno.test("bash completes commands, subcommands, flags, values and cmdlet parame
   ];
   const replies = await bashReplies(cases.map(([words]) => words));
   cases.forEach(([words, want], i) => assert.equal(replies[i], want, words.join(" ")));
+});
+
+Deno.test("completion offers exactly the HTTP methods jim api, the agent and the client accept", async () => {
+  const [reply] = await bashReplies([["jim", "api", "--method", ""]]);
+  const offered = reply.split(" ");
+  // Every method a caller might name (RFC 9110 section 9, PATCH, WebDAV's, a typo), and whatever
+  // completion offers: each is accepted by all three checks, or by none and is not offered.
+  const names = new Set([
+    ...offered,
+    ..."GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH QUERY PROPFIND TRACK BREW".split(" "),
+  ]);
+  const takes = (check: () => unknown) => {
+    try {
+      check();
+      return true;
+    } catch (error) {
+      if (error instanceof JimError) return false;
+      throw error;
+    }
+  };
+  for (const method of names) {
+    const invocation = parseInvocation(["api", "/x", "-X", method]);
+    assert.equal(invocation.kind, "command");
+    const byApi = takes(() => parseApi(invocation.command));
+    const byAgent = takes(() =>
+      parseRequest(JSON.stringify({
+        v: PROTOCOL_VERSION,
+        op: "request",
+        call: { method, path: "/x" },
+      }))
+    );
+    const byClient = takes(() => checkMethod(method));
+    const isOffered = offered.includes(method);
+    assert.deepEqual({ byApi, byAgent, byClient }, {
+      byApi: isOffered,
+      byAgent: isOffered,
+      byClient: isOffered,
+    }, method);
+  }
+  assert.deepEqual(offered, ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
 });
 
 Deno.test("bash completes file names after --ca-cert and after --data @", async () => {

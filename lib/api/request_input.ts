@@ -23,13 +23,30 @@ export function checkBaseUrl(baseUrl: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
+/**
+ * The methods jim sends, in the order help and completion list them; `jim api`, the agent's
+ * request check, completion and the client all take this set. The PowerShell module's
+ * Invoke-JIMApi takes GET, POST, PUT, PATCH and DELETE (its ValidateSet, in
+ * src/JIM.PowerShell/Private/Invoke-JIMApi.ps1 of TetronIO/JIM), the methods JIM's endpoints
+ * use; HEAD and OPTIONS are added because they only ask (what a path answers, which methods it
+ * allows) and change nothing. CONNECT and TRACE are never sent: one opens a tunnel, the other
+ * echoes the request, credentials included.
+ */
+export const HTTP_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "HEAD",
+  "OPTIONS",
+]);
+
+/** The method in capitals, if jim sends it (any case is taken). */
 export function checkMethod(method: string): string {
-  if (typeof method !== "string" || !/^[A-Za-z]{1,20}$/.test(method)) {
-    throw usageError(`'${oneLineText(String(method), 40)}' is not an HTTP method`);
-  }
-  const upper = method.toUpperCase();
-  if (upper === "CONNECT" || upper === "TRACE" || upper === "TRACK") {
-    throw usageError(`HTTP method ${upper} is not supported`);
+  const upper = typeof method === "string" ? method.toUpperCase() : "";
+  if (!HTTP_METHODS.has(upper)) {
+    throw usageError(`'${oneLineText(String(method), 40)}' is not an HTTP method jim sends`);
   }
   return upper;
 }

@@ -160,8 +160,6 @@ export type AgentResponse =
     error: { code: ErrorCode; message: string; status?: number; trace?: string[] };
   };
 
-export const HTTP_METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
-
 export function parseResponse(line: string): AgentResponse {
   let value: unknown;
   try {

@@ -2,7 +2,8 @@
 // this part only the agent needs, so commands do not load it.
 
 import { JimError } from "../errors.ts";
-import { type AgentRequest, HTTP_METHODS, PROTOCOL_VERSION } from "./protocol.ts";
+import { type AgentRequest, PROTOCOL_VERSION } from "./protocol.ts";
+import { HTTP_METHODS } from "../api/request_input.ts";
 import { isBusAddress } from "./bus_address.ts";
 
 const OPS = new Set([

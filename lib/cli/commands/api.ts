@@ -5,7 +5,8 @@ import type { Deps } from "../../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
 import { echoInput, hasSpaceOrControl, terminalSafeText } from "../../text.ts";
 import { openSession } from "../../session/session_port.ts";
-import { type ApiResult, HTTP_METHODS, MAX_REQUEST_BYTES } from "../../session/protocol.ts";
+import { type ApiResult, MAX_REQUEST_BYTES } from "../../session/protocol.ts";
+import { HTTP_METHODS } from "../../api/request_input.ts";
 import { formatJson } from "../format.ts";
 import { lazyImport } from "../../lazy_import.ts";
 

@@ -10,7 +10,7 @@ import {
   type OptionDef,
   REDIRECT_HOSTS,
 } from "../command_defs.ts";
-import { HTTP_METHODS } from "../../session/protocol.ts";
+import { HTTP_METHODS } from "../../api/request_input.ts";
 
 /** What to offer for an option's value or a positional argument. */
 export type ValueKind =
