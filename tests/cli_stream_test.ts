@@ -8,6 +8,7 @@ import { assertClean, assertOneLineError, TEST_KEY, withCli } from "./helpers/cl
 import type { JimServer } from "../fixtures/jim_server.ts";
 import { jimCommand } from "./helpers/run_jim.ts";
 import { rawExchange } from "./helpers/agent_socket.ts";
+import { PROTOCOL_VERSION as V } from "../lib/session/protocol.ts";
 
 const SYSTEMS = "/api/v1/synchronisation/connected-systems";
 
@@ -234,28 +235,34 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
     await connect();
     const frames = (await rawExchange(
       socket,
-      `{"v":4,"op":"stream","call":{"method":"GET","path":"${SYSTEMS}"}}\n`,
+      `{"v":${V},"op":"stream","call":{"method":"GET","path":"${SYSTEMS}"}}\n`,
     )).trimEnd().split("\n").map((line) => JSON.parse(line));
     assert.equal(frames.length, 4, "three pages of 100, then the end");
-    assert.deepEqual(frames.slice(0, 3).map((f) => f.page.length), [100, 100, 50]);
-    assert.deepEqual(frames[3], { v: 4, ok: true, end: { items: 250 } });
+    // Each page frame carries the server's page as it came: the envelope, items and all.
+    assert.deepEqual(frames.slice(0, 3).map((f) => f.body.items.length), [100, 100, 50]);
+    assert.deepEqual(frames.slice(0, 3).map((f) => [f.body.page, f.body.totalCount]), [
+      [1, 250],
+      [2, 250],
+      [3, 250],
+    ]);
+    assert.deepEqual(frames[3], { v: V, ok: true, end: { items: 250 } });
     assert.deepEqual(
-      frames.slice(0, 3).flatMap((f) => f.page.map((item: { id: number }) => item.id)),
+      frames.slice(0, 3).flatMap((f) => f.body.items.map((item: { id: number }) => item.id)),
       Array.from({ length: 250 }, (_, i) => i + 1),
     );
     for (
       const [message, pattern] of [
         [
-          `{"v":4,"op":"stream","call":{"method":"POST","path":"${SYSTEMS}"}}`,
+          `{"v":${V},"op":"stream","call":{"method":"POST","path":"${SYSTEMS}"}}`,
           /^bad agent request: stream pages through a GET list endpoint only$/,
         ],
-        ['{"v":4,"op":"stream"}', /^bad agent request: request needs a call object$/],
+        [`{"v":${V},"op":"stream"}`, /^bad agent request: request needs a call object$/],
         [
-          `{"v":4,"op":"request","call":{"method":"GET","path":"${SYSTEMS}","paginate":true}}`,
+          `{"v":${V},"op":"request","call":{"method":"GET","path":"${SYSTEMS}","paginate":true}}`,
           /^bad agent request: paging is the stream operation's, not a call's$/,
         ],
         [
-          '{"v":4,"op":"stream","call":{"method":"GET","path":"no-slash"}}',
+          `{"v":${V},"op":"stream","call":{"method":"GET","path":"no-slash"}}`,
           /^bad agent request: call path must start with \/$/,
         ],
       ] as const
@@ -268,7 +275,7 @@ Deno.test("the agent's stream over the socket: a frame per page, then the end; b
     const wrong = JSON.parse(
       await rawExchange(
         socket,
-        '{"v":4,"op":"stream","call":{"method":"GET","path":"/api/v1/userinfo"}}\n',
+        `{"v":${V},"op":"stream","call":{"method":"GET","path":"/api/v1/userinfo"}}\n`,
       ),
     );
     assert.equal(wrong.ok, false);

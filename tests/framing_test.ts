@@ -38,3 +38,17 @@ Deno.test("a frame past its limit fails, and a small limit never reads much more
   await assert.rejects(reader.readLine(512), FrameTooLarge);
   assert.ok((conn as unknown as { largestRead: number }).largestRead <= 513);
 });
+
+Deno.test("the reused read buffer never changes a frame already read, or the rest kept for the next", async () => {
+  // Each read lands in the same buffer: what one readLine returned, and what arrived past its
+  // newline, must survive the reads after it.
+  const long = "y".repeat(70_000);
+  const reader = new LineReader(chunks(`{"a":1}\n{"b":`, `2}\n${long}`, "\nlast\n"));
+  const first = await reader.readLine(1 << 20);
+  const second = await reader.readLine(1 << 20);
+  const third = await reader.readLine(1 << 20);
+  const fourth = await reader.readLine(1 << 20);
+  assert.deepEqual([first, second, third?.length, fourth], ['{"a":1}', '{"b":2}', 70_000, "last"]);
+  assert.equal(third, long);
+  assert.equal(await reader.readLine(1 << 20), null);
+});

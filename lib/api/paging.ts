@@ -8,8 +8,14 @@ export const PAGE_SIZE = 100;
 /** A guard against a server that never stops paging; JIM itself refuses to skip 1,000,000 rows. */
 export const MAX_PAGES = 20_000;
 
+/** One page as fetched: its parsed JSON, and the bytes it came as when the fetcher keeps them. */
+export interface FetchedPage {
+  readonly body: unknown;
+  readonly bytes?: Uint8Array;
+}
+
 /** Fetches one page; `page` counts from 1. */
-export type PageFetcher = (page: number, pageSize: number) => Promise<unknown>;
+export type PageFetcher = (page: number, pageSize: number) => Promise<FetchedPage>;
 
 /**
  * Takes one page's items. Returning false ends the walk: the reader wants no more (its output
@@ -17,27 +23,44 @@ export type PageFetcher = (page: number, pageSize: number) => Promise<unknown>;
  */
 export type PageSink = (items: unknown[]) => boolean | void | Promise<boolean | void>;
 
+/** A sink that also takes the page the items came in (the agent forwards its bytes). */
+export type FetchedPageSink = (
+  items: unknown[],
+  page: FetchedPage,
+) => boolean | void | Promise<boolean | void>;
+
+export interface WalkOptions {
+  /** Cancels a page fetched ahead that is not wanted (the reader stopped, or failed). */
+  abandon?: () => void;
+  /**
+   * The sink starts I/O before any long work of its own (the agent writes each page to its
+   * socket), so the event loop turns there and the page fetched ahead goes out without help.
+   */
+  sinkAwaitsIo?: boolean;
+}
+
 /**
  * Hands each page's items to `onPage` as it arrives. The next page is fetched while `onPage`
  * works on this one (the server's time and the reader's then overlap: measured, a long export
  * takes a third less), but no further: a slow reader slows the walk, holding at most one page
- * more in memory. Returns how many items were handed over. A page fetched ahead that is not
- * wanted (the reader stopped, or failed) is left to `abandon`, which should cancel it.
+ * more in memory. Returns how many items were handed over.
  */
 export async function streamAllPages(
   fetchPage: PageFetcher,
   describe: string,
-  onPage: PageSink,
-  abandon: () => void = () => {},
+  onPage: FetchedPageSink,
+  options: WalkOptions = {},
 ): Promise<number> {
+  const { abandon = () => {}, sinkAwaitsIo = false } = options;
   const first = await fetchPage(1, PAGE_SIZE);
-  if (Array.isArray(first)) {
-    await onPage(first);
-    return first.length;
+  if (Array.isArray(first.body)) {
+    await onPage(first.body, first);
+    return first.body.length;
   }
   let count = 0;
-  let envelope = pageEnvelope(first, describe);
-  let ahead: Promise<unknown> | undefined;
+  let fetched = first;
+  let envelope = pageEnvelope(first.body, describe);
+  let ahead: Promise<FetchedPage> | undefined;
   let turn: EventLoopTurn | undefined;
   try {
     for (let page = 1;; page++) {
@@ -47,14 +70,14 @@ export async function streamAllPages(
       ahead = more && page < MAX_PAGES ? fetchPage(page + 1, PAGE_SIZE) : undefined;
       // Its failure is taken up once this page is out; until then it must not go unhandled.
       ahead?.catch(() => {});
-      if (ahead) await (turn ??= new EventLoopTurn()).next();
-      if (await onPage(envelope.items) === false || !more) return count;
+      if (ahead && !sinkAwaitsIo) await (turn ??= new EventLoopTurn()).next();
+      if (await onPage(envelope.items, fetched) === false || !more) return count;
       if (ahead === undefined) {
         throw new JimError("protocol", `${describe} kept returning pages after ${MAX_PAGES} pages`);
       }
-      const next = await ahead;
+      fetched = await ahead;
       ahead = undefined;
-      envelope = pageEnvelope(next, describe);
+      envelope = pageEnvelope(fetched.body, describe);
     }
   } finally {
     turn?.close();
@@ -63,9 +86,15 @@ export async function streamAllPages(
 }
 
 /** Every item in one array, for callers that need the whole list at once. */
-export async function collectAllPages<T>(fetchPage: PageFetcher, describe: string): Promise<T[]> {
+export async function collectAllPages<T>(
+  fetchPage: (page: number, pageSize: number) => Promise<unknown>,
+  describe: string,
+): Promise<T[]> {
   const items: T[] = [];
-  await streamAllPages(fetchPage, describe, (page) => {
+  const fetchBody: PageFetcher = async (page, pageSize) => ({
+    body: await fetchPage(page, pageSize),
+  });
+  await streamAllPages(fetchBody, describe, (page) => {
     items.push(...(page as T[]));
   });
   return items;

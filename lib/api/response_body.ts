@@ -12,6 +12,15 @@ export async function readBodyText(
   maxBytes: number,
   describe: string,
 ): Promise<string> {
+  return new TextDecoder().decode(await readBodyBytes(response, maxBytes, describe));
+}
+
+/** The body's bytes, refusing more than `maxBytes`. Cancels the stream on refusal. */
+export async function readBodyBytes(
+  response: Response,
+  maxBytes: number,
+  describe: string,
+): Promise<Uint8Array> {
   const tooLarge = () =>
     new JimError(
       "protocol",
@@ -22,7 +31,7 @@ export async function readBodyText(
     await response.body?.cancel().catch(() => {});
     throw tooLarge();
   }
-  if (response.body === null) return "";
+  if (response.body === null) return new Uint8Array(0);
   // A declared length within the cap bounds the body (fetch holds the server to it), so it can
   // be read in one native step: a quarter of a long export's time went to reading chunk by chunk.
   // Not when fetch decodes a content-encoding: the length is then that of the encoded body.
@@ -30,9 +39,9 @@ export async function readBodyText(
   if (Number.isFinite(declared) && (encoding === null || encoding === "identity")) {
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (bytes.length > maxBytes) throw tooLarge();
-    return new TextDecoder().decode(bytes);
+    return bytes;
   }
-  return new TextDecoder().decode(await readStreamBytes(response.body, maxBytes, tooLarge));
+  return await readStreamBytes(response.body, maxBytes, tooLarge);
 }
 
 export function isJsonContentType(contentType: string | null): boolean {

@@ -3,7 +3,7 @@
 // "not connected"; a hung one is given up on after a bound that depends on the operation.
 
 import { JimError } from "../errors.ts";
-import { startDeadline } from "../deadline.ts";
+import { type Deadline, startDeadline } from "../deadline.ts";
 import type { PageSink } from "../api/paging.ts";
 import { encodeLine, LineReader, readLine, writeBytes } from "./framing.ts";
 import { AgentNotRunning, connectAgent } from "./agent_transport.ts";
@@ -137,8 +137,19 @@ export class AgentClient {
       Math.min(this.#timeouts.controlMs, HANDSHAKE_WAIT_MS),
     );
     // Each frame may take as long as one call (rate-limit waits included); the whole stream may
-    // take longer.
-    let deadline = startDeadline(this.#timeouts.callMs, () => closeQuietly(conn));
+    // take longer, and the reader's time with a page does not count. One deadline, moved on
+    // when it fires, rather than one set and cancelled per frame: a long export has ten
+    // thousand frames.
+    const callMs = this.#timeouts.callMs;
+    let waitingSince = performance.now();
+    let reading = true;
+    const watch = (ms: number): Deadline =>
+      startDeadline(ms, () => {
+        const waited = performance.now() - waitingSince;
+        if (reading && waited >= callMs) closeQuietly(conn);
+        else deadline = watch(reading ? callMs - waited : callMs);
+      });
+    let deadline = watch(callMs);
     const trace = (lines: unknown) => {
       if (onTrace && Array.isArray(lines)) {
         for (const entry of lines) if (typeof entry === "string") onTrace(entry);
@@ -162,7 +173,7 @@ export class AgentClient {
       for (;; answered = true) {
         const line = await reader.readLine(MAX_RESPONSE_BYTES);
         if (line === null) throw new AgentNotRunning();
-        deadline.cancel();
+        reading = false;
         const frame = parseStreamFrame(line);
         trace(frame.ok ? frame.trace : frame.error.trace);
         if (!frame.ok) {
@@ -173,7 +184,8 @@ export class AgentClient {
         inSink = true;
         if (await onPage(frame.page) === false) return count;
         inSink = false;
-        deadline = startDeadline(this.#timeouts.callMs, () => closeQuietly(conn));
+        waitingSince = performance.now();
+        reading = true;
       }
     } catch (error) {
       if (inSink) throw error;

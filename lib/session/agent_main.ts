@@ -57,7 +57,9 @@ export async function agentMain(): Promise<number> {
               fetch: fetchFn,
               signal: sink.signal,
               // Each page takes the trace lines made for it, so none pile up over a long walk.
-              onPage: (page) => sink.onPage(page, trace.splice(0)),
+              onPage: (items, page) => sink.onPage(items, trace.splice(0), page.bytes),
+              // The page goes straight to the socket.
+              sinkAwaitsIo: true,
             });
             return { items, trace };
           } catch (error) {

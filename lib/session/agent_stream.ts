@@ -2,8 +2,8 @@
 // page is fetched only once the last was written to the socket, and a client that hangs up
 // stops the walk at once (the page in flight is abandoned).
 
-import { writeLine } from "./framing.ts";
-import { type ApiCall, endFrame, errorResponse, pageFrame } from "./protocol.ts";
+import { encodeLine, writeBytes, writeLine } from "./framing.ts";
+import { type ApiCall, endFrame, errorResponse, pageFrame, pageFrameBytes } from "./protocol.ts";
 import type { SessionHolder } from "./session_holder.ts";
 
 export async function serveStream(
@@ -16,11 +16,14 @@ export async function serveStream(
   try {
     const end = await holder.stream(call, {
       signal: gone.signal,
-      onPage: async (items, trace) => {
+      onPage: async (items, trace, bytes) => {
         if (gone.signal.aborted) return false;
         // Resolves once the socket took the frame: the kernel's buffer is all the read-ahead
         // there is, and a write to a closed connection fails here, ending the walk.
-        await writeLine(conn, pageFrame(items, trace));
+        await writeBytes(
+          conn,
+          bytes ? pageFrameBytes(bytes, trace) : encodeLine(pageFrame(items, trace)),
+        );
       },
     });
     await writeLine(conn, endFrame(end.items, end.trace));

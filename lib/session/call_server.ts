@@ -2,7 +2,7 @@
 // credentials and the result in the agent protocol's shape; or a list endpoint's pages, one by one.
 
 import { type Credentials, JimApiClient, redactSecrets } from "../api/http_client.ts";
-import { type PageSink, streamAllPages } from "../api/paging.ts";
+import { type FetchedPageSink, streamAllPages } from "../api/paging.ts";
 import type { ApiCall, ApiResult } from "./protocol.ts";
 import { VERSION } from "../version.ts";
 
@@ -16,10 +16,12 @@ export interface CallOptions {
 }
 
 export interface StreamOptions extends CallOptions {
-  /** Takes each page's items; the next page is fetched only after it settles. */
-  onPage: PageSink;
+  /** Takes each page's items (and the page); the next page is fetched only after it settles. */
+  onPage: FetchedPageSink;
   /** Aborted when the reader has gone: the page in flight is abandoned, and no other fetched. */
   signal?: AbortSignal;
+  /** `onPage` awaits I/O before working long (see WalkOptions). */
+  sinkAwaitsIo?: boolean;
 }
 
 export async function performCall(
@@ -52,15 +54,12 @@ export function performStream(
   // Also ends a page fetched ahead that the walk no longer wants.
   const done = new AbortController();
   const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
-  const client = apiClient(target, credentials, {
-    ...options,
-    fetch: abortableFetch(options.fetch ?? globalThis.fetch, stop),
-  });
+  const client = apiClient(target, credentials, options);
   return streamAllPages(
-    (page, pageSize) => client.getJson(call.path, { ...call.query, page, pageSize }),
+    client.pager(call.path, call.query, stop),
     `GET ${redactSecrets(call.path.split("?", 1)[0])}`,
-    (items) => signal?.aborted ? false : options.onPage(items),
-    () => done.abort(),
+    (items, page) => signal?.aborted ? false : options.onPage(items, page),
+    { abandon: () => done.abort(), sinkAwaitsIo: options.sinkAwaitsIo },
   );
 }
 
@@ -76,13 +75,4 @@ function apiClient(
     timeoutMs: options.timeoutMs,
     userAgent: `jim/${VERSION}`,
   });
-}
-
-/** The same fetch, also ended by `signal` (the client's own timeout signal still applies). */
-function abortableFetch(base: typeof fetch, signal: AbortSignal): typeof fetch {
-  return (input: RequestInfo | URL, init?: RequestInit) =>
-    base(input, {
-      ...init,
-      signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
-    });
 }

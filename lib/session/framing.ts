@@ -49,6 +49,9 @@ export async function writeBytes(conn: Deno.Conn, bytes: Uint8Array): Promise<vo
  */
 export class LineReader {
   readonly #conn: Deno.Conn;
+  readonly #decoder = new TextDecoder();
+  /** Read into again and again: a long export reads ten thousand frames. */
+  #buffer: Uint8Array = new Uint8Array(0);
   #pending: Uint8Array = new Uint8Array(0);
 
   constructor(conn: Deno.Conn) {
@@ -66,18 +69,21 @@ export class LineReader {
       const part = newline >= 0 ? chunk.subarray(0, newline) : chunk;
       size += part.length;
       if (size > limit) throw new FrameTooLarge(`message larger than ${limit} bytes`);
-      if (part.length > 0) chunks.push(part.slice());
       if (newline >= 0) {
-        this.#pending = chunk.slice(newline + 1);
+        // Copied out: the buffer is read into again for the next frame.
+        if (newline + 1 < chunk.length) this.#pending = chunk.slice(newline + 1);
+        // The usual case, a frame in one read: decoded from the buffer, copied no more.
+        if (chunks.length === 0) return this.#decoder.decode(part);
+        chunks.push(part);
         break;
       }
-      const buffer = new Uint8Array(Math.min(64 * 1024, limit - size + 1));
-      const n = await this.#conn.read(buffer);
+      if (part.length > 0) chunks.push(part.slice());
+      const n = await this.#conn.read(this.#room(Math.min(64 * 1024, limit - size + 1)));
       if (n === null) {
         if (size === 0) return null;
         break;
       }
-      chunk = buffer.subarray(0, n);
+      chunk = this.#buffer.subarray(0, n);
     }
     const all = new Uint8Array(size);
     let offset = 0;
@@ -85,6 +91,12 @@ export class LineReader {
       all.set(piece, offset);
       offset += piece.length;
     }
-    return new TextDecoder().decode(all);
+    return this.#decoder.decode(all);
+  }
+
+  /** The reused buffer, `bytes` long; grown only when a larger read is asked for. */
+  #room(bytes: number): Uint8Array {
+    if (this.#buffer.length < bytes) this.#buffer = new Uint8Array(bytes);
+    return this.#buffer.subarray(0, bytes);
   }
 }

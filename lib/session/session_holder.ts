@@ -57,8 +57,11 @@ export interface SessionHolderDeps {
 }
 
 export interface StreamSink {
-  /** One page's items and the --verbose trace lines since the last; false: stop. */
-  onPage(items: unknown[], trace: string[]): Promise<boolean | void>;
+  /**
+   * One page's items, the --verbose trace lines since the last, and the page's bytes as the
+   * server sent them when the fetch kept them; false: stop.
+   */
+  onPage(items: unknown[], trace: string[], bytes?: Uint8Array): Promise<boolean | void>;
   /** Aborted once the client has gone. */
   signal: AbortSignal;
 }
