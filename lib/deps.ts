@@ -1,12 +1,9 @@
 // The one dependencies object: built once per command in lib/cli/run.ts, passed down, and
 // replaced field by field in tests. Commands reach the outside world through it.
 
+import type { Env } from "./env.ts";
 import type { Io } from "./cli/io.ts";
 import type { AgentClient } from "./session/agent_client.ts";
-
-export interface Env {
-  get(name: string): string | undefined;
-}
 
 export interface Deps {
   io: Io;

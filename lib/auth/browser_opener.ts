@@ -5,6 +5,7 @@
 // (browser_handoff.ts). A browser that keeps running is left running: the flow never waits for it.
 
 import { BASE_VARS, childEnv, SESSION_VARS } from "../child_env.ts";
+import type { Env } from "../env.ts";
 
 export type RunOutcome =
   /** The command ended within the grace period with this exit code. */
@@ -16,7 +17,7 @@ export type RunOutcome =
   | { readonly status: "failed"; readonly reason: string };
 
 export interface BrowserOpenerDeps {
-  readonly env: { get(name: string): string | undefined };
+  readonly env: Env;
   readonly platform: string;
   /** Starts a command without a shell; see runDetached for the real one. */
   run(cmd: string, args: readonly string[]): Promise<RunOutcome>;

@@ -3,7 +3,7 @@
 // throwaway entry within the store's time bound. Reasons are said in plain words: what libsecret
 // and D-Bus print ("Cannot autolaunch D-Bus without X11 $DISPLAY") means nothing to most users.
 
-import type { Env } from "../deps.ts";
+import type { Env } from "../env.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { openKeyring } from "../session/stored_sign_in.ts";
 import { keyringTimeoutMs } from "../settings.ts";

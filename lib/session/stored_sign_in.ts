@@ -2,16 +2,15 @@
 // instance key. Reading, writing back rotated tokens, and forgetting (disconnect).
 
 import type { Deps } from "../deps.ts";
+import type { Env } from "../env.ts";
 import { JimError } from "../errors.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { busIsOwn, commandBusAddress } from "./bus_address.ts";
 
-type KeyringEnv = { get(name: string): string | undefined };
-
 export async function openKeyring(
   platform: typeof Deno.build.os,
-  env: KeyringEnv,
+  env: Env,
   /** Variables for the store's helper processes (the agent's chosen D-Bus session). */
   childEnv?: Record<string, string>,
 ): Promise<Keyring> {
@@ -30,7 +29,7 @@ export async function openKeyring(
 /** The store if it answers, else null with the reason (missing, locked, disabled, hung). */
 export async function usableKeyring(
   platform: typeof Deno.build.os,
-  env: KeyringEnv,
+  env: Env,
 ): Promise<{ keyring: Keyring } | { keyring: null; reason: string; disabled: boolean }> {
   const keyring = await openKeyring(platform, env);
   const probe = await keyring.available();
@@ -88,7 +87,7 @@ function agentKeyring(choice: KeyringChoice | undefined, bus: string | undefined
 }
 
 /** The store choice to hand the agent with a persisted session. */
-export function keyringChoice(env: KeyringEnv): KeyringChoice {
+export function keyringChoice(env: Env): KeyringChoice {
   const bus = commandBusAddress(env);
   return {
     backend: env.get("JIM_KEYRING") || "auto",

@@ -3,6 +3,7 @@
 
 import { JimError, usageError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
+import type { Env } from "../../env.ts";
 import { type InstanceUrl, parseInstanceUrl, plainHttpWarning } from "../../api/instance_url.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
 import {
@@ -38,7 +39,7 @@ export interface ConnectOptions {
 
 export function parseConnect(
   command: ParsedCommand,
-  env: { get(name: string): string | undefined },
+  env: Env,
 ): ConnectOptions {
   const v = command.values;
   const cmdlet = command.style === "cmdlet";
