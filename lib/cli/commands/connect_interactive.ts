@@ -4,13 +4,13 @@
 
 import { JimError } from "../../errors.ts";
 import type { Deps } from "../../deps.ts";
-import type { ConnectOptions, ConnectResult } from "./connect.ts";
+import type { ConnectOptions } from "./connect_options.ts";
 import {
   CONNECTED_CACHED,
   CONNECTED_REFRESHED,
+  type ConnectResult,
   connectResult,
-  REUSE_MIN_LEFT_MS,
-} from "./connect.ts";
+} from "./connect_result.ts";
 import { adoptSession, selectSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
 import { asBatchResult, asStatus, type SessionStatus } from "../../session/protocol.ts";
@@ -24,6 +24,9 @@ import type { TokenSet } from "../../auth/token_set.ts";
 import { keyringChoice, usableKeyring } from "../../session/stored_sign_in.ts";
 import type { Keyring } from "../../keyring/keyring.ts";
 import { lazyImport } from "../../lazy_import.ts";
+
+/** Connect-JIM.ps1 reuses a live session only while its token has more than 5 minutes left. */
+const REUSE_MIN_LEFT_MS = 5 * 60_000;
 
 export async function connectInteractive(
   options: ConnectOptions,
