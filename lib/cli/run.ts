@@ -3,12 +3,10 @@
 
 import { describeError, exitCodeFor, JimError } from "../errors.ts";
 import { type ParsedCommand, parseInvocation } from "./parse.ts";
-import type { Deps } from "../deps.ts";
+import { buildDeps, type Deps } from "./deps.ts";
 import { denoIo, type Io } from "./io.ts";
 import { VERSION } from "../version.ts";
 import { lazyImport } from "../lazy_import.ts";
-import { AgentClient } from "../session/agent_client.ts";
-import { agentEndpoint, currentUid } from "../session/socket_path.ts";
 
 const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
 
@@ -116,66 +114,6 @@ function describeCommandError(error: unknown, command: ParsedCommand): string {
     return `You are not connected to JIM. ${advice}`;
   }
   return describeError(error);
-}
-
-function buildDeps(io: Io, command: ParsedCommand): Deps {
-  const env = {
-    get: (name: string) => Deno.env.get(name),
-  };
-  const trace = command.values.verbose ? (line: string) => io.err(`* ${line}`) : undefined;
-  const caPath = typeof command.values["ca-cert"] === "string"
-    ? {
-      path: command.values["ca-cert"],
-      source: command.style === "cmdlet" ? "-CaCert" : "--ca-cert",
-    }
-    : env.get("JIM_CA_CERT")
-    ? { path: env.get("JIM_CA_CERT")!, source: "JIM_CA_CERT" }
-    : undefined;
-  // Only connect and stateless calls make requests from this process; agent commands must not
-  // pay for reading the CA file and building its TLS client (measured: ~10 ms per command).
-  let network: Promise<{ fetch: typeof fetch; caCertPem?: string }> | undefined;
-  const setUpNetwork = async () => {
-    let caCertPem: string | undefined;
-    let httpClient: Deno.HttpClient | undefined;
-    if (caPath) {
-      const { caHttpClient, readCaCert } = await load<typeof import("../api/ca_cert.ts")>(
-        "../api/ca_cert.ts",
-      );
-      caCertPem = await readCaCert(caPath.path, caPath.source);
-      httpClient = caHttpClient(caCertPem, caPath.source);
-    }
-    if (!trace && !httpClient) return { fetch: globalThis.fetch };
-    const { tracedFetch } = await load<typeof import("../api/traced_fetch.ts")>(
-      "../api/traced_fetch.ts",
-    );
-    return { fetch: tracedFetch(globalThis.fetch, { httpClient, trace }), caCertPem };
-  };
-  const ready = () => network ??= setUpNetwork();
-  return {
-    io,
-    env,
-    now: Date.now,
-    platform: Deno.build.os,
-    fetch: async (input, init) => (await ready()).fetch(input, init),
-    trace,
-    instanceUrl: typeof command.values.url === "string" ? command.values.url : undefined,
-    caCertPem: async () => (await ready()).caCertPem,
-    agent: new AgentClient(agentEndpoint(env, currentUid())),
-    startAgent: async () => {
-      // The agent reads this too; a bad value is the user's to hear about here, not a silent
-      // agent that exits at start.
-      const { idleTimeoutMs } = await load<typeof import("../settings.ts")>("../settings.ts");
-      idleTimeoutMs(env);
-      const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
-        "../session/agent_spawn.ts",
-      );
-      await startAgentProcess();
-    },
-    readFile: async (path, limit) => {
-      const { readFileBounded } = await load<typeof import("../read_file.ts")>("../read_file.ts");
-      return readFileBounded(path, limit);
-    },
-  };
 }
 
 /**

@@ -1,7 +1,7 @@
 // The stored sign-in: the OAuth refresh token kept in the OS credential store under the
 // instance key. Reading, writing back rotated tokens, and forgetting (disconnect).
 
-import type { Deps } from "../deps.ts";
+import type { SessionDeps } from "./session_deps.ts";
 import type { Env } from "../env.ts";
 import { JimError } from "../errors.ts";
 import type { Keyring } from "../keyring/keyring.ts";
@@ -112,7 +112,7 @@ export interface Forgotten {
  * entries, --all removes them without it and `unlisted` says so.
  */
 export async function forgetStoredSignIns(
-  deps: Pick<Deps, "platform" | "env">,
+  deps: Pick<SessionDeps, "platform" | "env">,
   target: { all: true } | { key: string },
   revoke?: (key: string, refreshToken: string) => Promise<void>,
 ): Promise<Forgotten> {

@@ -2,7 +2,7 @@
 // hand over to the interactive flows, and give the verified session to the agent.
 
 import { usageError } from "../../errors.ts";
-import type { Deps } from "../../deps.ts";
+import type { Deps } from "../deps.ts";
 import type { Env } from "../../env.ts";
 import { parseInstanceUrl, plainHttpWarning } from "../../api/instance_url.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
