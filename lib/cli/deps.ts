@@ -1,30 +1,25 @@
-// The dependencies object a command receives: built once per command by buildDeps from this
-// process (lib/cli/run.ts calls it) and passed down, so a test can build the same object with
+// The dependencies object a command receives: built once per command from this process
+// (buildDeps in lib/cli/run.ts) and passed down, so that a test can build the same object from
 // fakes and run the command in process (tests/connect_decisions_test.ts does, for connect).
 //
 // What goes through it: the streams (io), the environment, the clock, HTTP (to JIM and to the
 // identity provider), the session agent and its start, and, for connect, the credential store,
 // the per-instance lock, the browser, the terminal's Ctrl-C and the waits of a device-code
-// sign-in. What does not: the browser sign-in's loopback listener binds a real port on this
-// machine and keeps its own time limit (a test's scripted browser calls that port); disconnect
-// opens the credential store itself (lib/session/stored_sign_in.ts); doctor probes the real
-// machine, as is its purpose; the agent process keeps its own.
+// sign-in. What does not: the browser sign-in's loopback listener (a real port on this machine,
+// which a test's scripted browser calls), its time limit and its forwarding page (written into
+// handoffDir); the pause while an old agent stops (adopt.ts); disconnect's credential store,
+// which it opens itself (lib/session/stored_sign_in.ts); doctor's probes of the real machine,
+// which are its purpose.
 //
-// It lives with the commands because it names their streams (Io) and is built here. The session
-// layer declares the part it reads (SessionDeps, lib/session/session_deps.ts) and this object
-// extends it, so imports run downward: lib/cli → lib/session → lower layers.
+// It lives with the commands because it names their streams (Io) and the commands' runner builds
+// it. The session layer declares the part it reads (SessionDeps, lib/session/session_deps.ts) and
+// this object extends it, so imports run downward: lib/cli → lib/session → lower layers.
 
-import type { ParsedCommand } from "./parse.ts";
 import type { Io } from "./io.ts";
-import { lazyImport } from "../lazy_import.ts";
-import { AgentClient } from "../session/agent_client.ts";
 import type { SessionDeps } from "../session/session_deps.ts";
 import type { usableKeyring } from "../session/stored_sign_in.ts";
-import { agentEndpoint, currentUid, ensurePrivateDir, parentDir } from "../session/socket_path.ts";
 import type { OpenResult } from "../auth/browser_opener.ts";
 import type { OnInterrupt } from "../auth/waiting.ts";
-
-const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
 
 export interface Deps extends SessionDeps {
   io: Io;
@@ -57,111 +52,4 @@ export interface Deps extends SessionDeps {
   onInterrupt: OnInterrupt;
   /** Waits between a device-code sign-in's polls. */
   sleep(ms: number): Promise<void>;
-}
-
-export function buildDeps(io: Io, command: ParsedCommand): Deps {
-  const env = {
-    get: (name: string) => Deno.env.get(name),
-  };
-  const platform = Deno.build.os;
-  const uid = currentUid();
-  const trace = command.values.verbose ? (line: string) => io.err(`* ${line}`) : undefined;
-  const caPath = typeof command.values["ca-cert"] === "string"
-    ? {
-      path: command.values["ca-cert"],
-      source: command.style === "cmdlet" ? "-CaCert" : "--ca-cert",
-    }
-    : env.get("JIM_CA_CERT")
-    ? { path: env.get("JIM_CA_CERT")!, source: "JIM_CA_CERT" }
-    : undefined;
-  // Only connect and stateless calls make requests from this process; agent commands must not
-  // pay for reading the CA file and building its TLS client (measured: ~10 ms per command).
-  let network: Promise<{ fetch: typeof fetch; caCertPem?: string }> | undefined;
-  const setUpNetwork = async () => {
-    let caCertPem: string | undefined;
-    let httpClient: Deno.HttpClient | undefined;
-    if (caPath) {
-      const { caHttpClient, readCaCert } = await load<typeof import("../api/ca_cert.ts")>(
-        "../api/ca_cert.ts",
-      );
-      caCertPem = await readCaCert(caPath.path, caPath.source);
-      httpClient = caHttpClient(caCertPem, caPath.source);
-    }
-    if (!trace && !httpClient) return { fetch: globalThis.fetch };
-    const { tracedFetch } = await load<typeof import("../api/traced_fetch.ts")>(
-      "../api/traced_fetch.ts",
-    );
-    return { fetch: tracedFetch(globalThis.fetch, { httpClient, trace }), caCertPem };
-  };
-  const ready = () => network ??= setUpNetwork();
-  const agent = new AgentClient(agentEndpoint(env, uid));
-  // The agent's directory: checked to be the user's own and 0700 before anything is put there.
-  const privateDir = async () => {
-    const dir = parentDir(agent.socketPath);
-    await ensurePrivateDir(dir, uid);
-    return dir;
-  };
-  return {
-    io,
-    env,
-    now: Date.now,
-    platform,
-    fetch: async (input, init) => (await ready()).fetch(input, init),
-    trace,
-    instanceUrl: typeof command.values.url === "string" ? command.values.url : undefined,
-    caCertPem: async () => (await ready()).caCertPem,
-    agent,
-    startAgent: async () => {
-      // The agent reads this too; a bad value is the user's to hear about here, not a silent
-      // agent that exits at start.
-      const { idleTimeoutMs } = await load<typeof import("../settings.ts")>("../settings.ts");
-      idleTimeoutMs(env);
-      const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
-        "../session/agent_spawn.ts",
-      );
-      await startAgentProcess();
-    },
-    readFile: async (path, limit) => {
-      const { readFileBounded } = await load<typeof import("../read_file.ts")>("../read_file.ts");
-      return readFileBounded(path, limit);
-    },
-    credentialStore: async () => {
-      const { usableKeyring } = await load<typeof import("../session/stored_sign_in.ts")>(
-        "../session/stored_sign_in.ts",
-      );
-      return usableKeyring(platform, env);
-    },
-    withInstanceLock: async (instanceKey, fn) => {
-      const { withInstanceLock } = await load<typeof import("../session/instance_lock.ts")>(
-        "../session/instance_lock.ts",
-      );
-      // Beside the agent's socket, in the private directory (withInstanceLock checks it).
-      return withInstanceLock(parentDir(agent.socketPath), uid, instanceKey, fn);
-    },
-    openBrowser: async (url) => {
-      const { openBrowser, runDetached } = await load<
-        typeof import("../auth/browser_opener.ts")
-      >("../auth/browser_opener.ts");
-      return openBrowser(url, { env, platform, run: runDetached });
-    },
-    handoffDir: privateDir,
-    describePortHolder: async (port) => {
-      const { describePortHolder } = await load<typeof import("../auth/port_holder.ts")>(
-        "../auth/port_holder.ts",
-      );
-      return describePortHolder(port, platform);
-    },
-    hostName: () => {
-      try {
-        return Deno.hostname();
-      } catch {
-        return undefined;
-      }
-    },
-    onInterrupt: (cancel) => {
-      Deno.addSignalListener("SIGINT", cancel);
-      return () => Deno.removeSignalListener("SIGINT", cancel);
-    },
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
 }

@@ -1,12 +1,15 @@
-// The command runner: parse argv, dispatch to the command, map errors to exit codes and one
-// line on stderr. Command modules load only when their command runs (see lazy_import.ts).
+// The command runner: parse argv, build the command's dependencies (deps.ts), dispatch to the
+// command, map errors to exit codes and one line on stderr. Command modules load only when their
+// command runs (see lazy_import.ts).
 
 import { describeError, exitCodeFor, JimError } from "../errors.ts";
 import { type ParsedCommand, parseInvocation } from "./parse.ts";
-import { buildDeps, type Deps } from "./deps.ts";
+import type { Deps } from "./deps.ts";
 import { denoIo, type Io } from "./io.ts";
 import { VERSION } from "../version.ts";
 import { lazyImport } from "../lazy_import.ts";
+import { AgentClient } from "../session/agent_client.ts";
+import { agentEndpoint, currentUid, ensurePrivateDir, parentDir } from "../session/socket_path.ts";
 
 const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
 
@@ -114,6 +117,113 @@ function describeCommandError(error: unknown, command: ParsedCommand): string {
     return `You are not connected to JIM. ${advice}`;
   }
   return describeError(error);
+}
+
+function buildDeps(io: Io, command: ParsedCommand): Deps {
+  const env = {
+    get: (name: string) => Deno.env.get(name),
+  };
+  const platform = Deno.build.os;
+  const uid = currentUid();
+  const trace = command.values.verbose ? (line: string) => io.err(`* ${line}`) : undefined;
+  const caPath = typeof command.values["ca-cert"] === "string"
+    ? {
+      path: command.values["ca-cert"],
+      source: command.style === "cmdlet" ? "-CaCert" : "--ca-cert",
+    }
+    : env.get("JIM_CA_CERT")
+    ? { path: env.get("JIM_CA_CERT")!, source: "JIM_CA_CERT" }
+    : undefined;
+  // Only connect and stateless calls make requests from this process; agent commands must not
+  // pay for reading the CA file and building its TLS client (measured: ~10 ms per command).
+  let network: Promise<{ fetch: typeof fetch; caCertPem?: string }> | undefined;
+  const setUpNetwork = async () => {
+    let caCertPem: string | undefined;
+    let httpClient: Deno.HttpClient | undefined;
+    if (caPath) {
+      const { caHttpClient, readCaCert } = await load<typeof import("../api/ca_cert.ts")>(
+        "../api/ca_cert.ts",
+      );
+      caCertPem = await readCaCert(caPath.path, caPath.source);
+      httpClient = caHttpClient(caCertPem, caPath.source);
+    }
+    if (!trace && !httpClient) return { fetch: globalThis.fetch };
+    const { tracedFetch } = await load<typeof import("../api/traced_fetch.ts")>(
+      "../api/traced_fetch.ts",
+    );
+    return { fetch: tracedFetch(globalThis.fetch, { httpClient, trace }), caCertPem };
+  };
+  const ready = () => network ??= setUpNetwork();
+  const agent = new AgentClient(agentEndpoint(env, uid));
+  // The agent's directory: checked to be the user's own and 0700 before anything is put there.
+  const privateDir = async () => {
+    const dir = parentDir(agent.socketPath);
+    await ensurePrivateDir(dir, uid);
+    return dir;
+  };
+  return {
+    io,
+    env,
+    now: Date.now,
+    platform,
+    fetch: async (input, init) => (await ready()).fetch(input, init),
+    trace,
+    instanceUrl: typeof command.values.url === "string" ? command.values.url : undefined,
+    caCertPem: async () => (await ready()).caCertPem,
+    agent,
+    startAgent: async () => {
+      // The agent reads this too; a bad value is the user's to hear about here, not a silent
+      // agent that exits at start.
+      const { idleTimeoutMs } = await load<typeof import("../settings.ts")>("../settings.ts");
+      idleTimeoutMs(env);
+      const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
+        "../session/agent_spawn.ts",
+      );
+      await startAgentProcess();
+    },
+    readFile: async (path, limit) => {
+      const { readFileBounded } = await load<typeof import("../read_file.ts")>("../read_file.ts");
+      return readFileBounded(path, limit);
+    },
+    credentialStore: async () => {
+      const { usableKeyring } = await load<typeof import("../session/stored_sign_in.ts")>(
+        "../session/stored_sign_in.ts",
+      );
+      return usableKeyring(platform, env);
+    },
+    withInstanceLock: async (instanceKey, fn) => {
+      const { withInstanceLock } = await load<typeof import("../session/instance_lock.ts")>(
+        "../session/instance_lock.ts",
+      );
+      // Beside the agent's socket, in the private directory (withInstanceLock checks it).
+      return withInstanceLock(parentDir(agent.socketPath), uid, instanceKey, fn);
+    },
+    openBrowser: async (url) => {
+      const { openBrowser, runDetached } = await load<
+        typeof import("../auth/browser_opener.ts")
+      >("../auth/browser_opener.ts");
+      return openBrowser(url, { env, platform, run: runDetached });
+    },
+    handoffDir: privateDir,
+    describePortHolder: async (port) => {
+      const { describePortHolder } = await load<typeof import("../auth/port_holder.ts")>(
+        "../auth/port_holder.ts",
+      );
+      return describePortHolder(port, platform);
+    },
+    hostName: () => {
+      try {
+        return Deno.hostname();
+      } catch {
+        return undefined;
+      }
+    },
+    onInterrupt: (cancel) => {
+      Deno.addSignalListener("SIGINT", cancel);
+      return () => Deno.removeSignalListener("SIGINT", cancel);
+    },
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
 }
 
 /**
