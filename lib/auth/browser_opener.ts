@@ -5,6 +5,7 @@
 // (browser_handoff.ts). A browser that keeps running is left running: the flow never waits for it.
 
 import { BASE_VARS, childEnv, SESSION_VARS } from "../child_env.ts";
+import { withDeadline } from "../deadline.ts";
 import type { Env } from "../env.ts";
 
 export type RunOutcome =
@@ -164,12 +165,7 @@ export async function runDetached(
     if (error instanceof Deno.errors.NotFound) return { status: "not_found" };
     return { status: "failed", reason: error instanceof Error ? error.message : String(error) };
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const grace = new Promise<"running">((resolve) => {
-    timer = setTimeout(() => resolve("running"), graceMs);
-  });
-  const result = await Promise.race([child.status, grace]);
-  clearTimeout(timer);
+  const result = await withDeadline(child.status, graceMs, () => "running" as const);
   if (result === "running") {
     child.unref();
     child.status.catch(() => {});
