@@ -1,7 +1,9 @@
 // The JIM REST client used by the session agent and by stateless mode for every API request:
 // builds the URL under the instance base, adds credentials, times out every attempt, never
 // follows redirects, refreshes once on a 401 (OAuth), waits and retries on 429, decodes JSON,
-// and turns every failure into a one-line JimError with no secret in it.
+// and turns every failure into a one-line JimError with no secret in it. The fetch it is given
+// is the transport (traced_fetch.ts: the CA, and a --verbose line per HTTP step); the client
+// traces only what it decides between steps, its retries.
 
 import { JimError, usageError } from "../errors.ts";
 import { networkError } from "./network_error.ts";
@@ -15,7 +17,7 @@ import {
   readBodyText,
 } from "./response_body.ts";
 import { MAX_RETRY_DELAY_MS, planRateLimitRetry } from "./retry_after.ts";
-import { checkBaseUrl, checkHeaders, checkMethod, encodeBody } from "./request_input.ts";
+import { checkBaseUrl, checkMethod, encodeBody } from "./request_input.ts";
 import { redirectError, serverErrorDetail, statusError } from "./status_error.ts";
 import { oneLineText } from "../text.ts";
 
@@ -35,23 +37,18 @@ export interface HttpOptions {
   /** From parseInstanceUrl(...).base: no trailing slash, may have a path prefix. */
   baseUrl: string;
   credentials: Credentials;
-  /** Default globalThis.fetch. */
+  /** Default globalThis.fetch; jim's own carries the CA and traces each step (traced_fetch.ts). */
   fetch?: typeof fetch;
   /** Per attempt, covering the body too; the caller reads JIM_HTTP_TIMEOUT. Default 30000. */
   timeoutMs?: number;
+  /** The wait before a 429 retry. Default a timer. */
   sleep?: (ms: number) => Promise<void>;
   /** Epoch milliseconds, for Retry-After HTTP dates. Default Date.now. */
   now?: () => number;
-  /** Default 5. */
-  maxRetries429?: number;
-  /** Custom CA: Deno.createHttpClient({ caCerts }) made by the caller, who also closes it. */
-  client?: Deno.HttpClient;
-  /** --verbose: one line per HTTP step, secrets redacted. */
-  onTrace?: (line: string) => void;
+  /** --verbose: a line for each retry (401, 429), secrets redacted. */
+  trace?: (line: string) => void;
   /** User-Agent header, e.g. "jim/1.2.3". Default "jim". */
   userAgent?: string;
-  /** Largest response body accepted. Default 16 MiB. */
-  maxBodyBytes?: number;
 }
 
 export interface ApiRequest {
@@ -61,9 +58,6 @@ export interface ApiRequest {
   query?: QueryParams;
   /** JSON-encoded and sent with Content-Type: application/json. */
   body?: unknown;
-  /** Already-encoded JSON text, sent as is (instead of `body`). */
-  bodyText?: string;
-  headers?: Record<string, string>;
 }
 
 export interface ApiResponse {
@@ -78,12 +72,10 @@ export interface ApiResponse {
 export interface RequestOptions {
   /** Return 4xx/5xx responses instead of throwing (401 refresh and 429 retries still apply). */
   allowErrorStatus?: boolean;
-  /** Cancels the request (and any 429 wait already begun is finished first). */
-  signal?: AbortSignal;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_RETRIES_429 = 5;
+export const MAX_RETRIES_429 = 5;
 
 interface Attempt {
   readonly response: ApiResponse;
@@ -97,11 +89,8 @@ export class JimApiClient {
   readonly #timeoutMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
-  readonly #maxRetries429: number;
-  readonly #client?: Deno.HttpClient;
-  readonly #onTrace?: (line: string) => void;
+  readonly #trace?: (line: string) => void;
   readonly #userAgent: string;
-  readonly #maxBodyBytes: number;
 
   constructor(options: HttpOptions) {
     this.#baseUrl = checkBaseUrl(options.baseUrl);
@@ -110,11 +99,8 @@ export class JimApiClient {
     this.#timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#now = options.now ?? Date.now;
-    this.#maxRetries429 = Math.max(0, Math.floor(options.maxRetries429 ?? DEFAULT_MAX_RETRIES_429));
-    this.#client = options.client;
-    this.#onTrace = options.onTrace;
+    this.#trace = options.trace;
     this.#userAgent = options.userAgent ?? "jim";
-    this.#maxBodyBytes = positive(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes");
   }
 
   get baseUrl(): string {
@@ -125,32 +111,29 @@ export class JimApiClient {
   async request(req: ApiRequest, options: RequestOptions = {}): Promise<ApiResponse> {
     const method = checkMethod(req.method);
     const url = buildRequestUrl(this.#baseUrl, req.path, req.query);
-    const bodyText = encodeBody(method, req);
-    const extraHeaders = checkHeaders(req.headers);
+    const bodyText = encodeBody(method, req.body);
     let refreshed = false;
     for (let retries429 = 0;;) {
-      const { response, contentType } = await this.#attempt(
-        method,
-        url,
-        bodyText,
-        extraHeaders,
-        options.signal,
-      );
+      const { response, contentType } = await this.#attempt(method, url, bodyText);
       const { status } = response;
       if (status === 401 && this.#credentials.kind === "bearer" && !refreshed) {
         refreshed = true;
-        this.#trace(`${method} ${url} -> 401: refreshing the access token`);
-        if (await this.#credentials.refreshAfterUnauthorized()) continue;
+        if (await this.#credentials.refreshAfterUnauthorized()) {
+          this.#note(`${method} ${url} -> 401: retrying once with a refreshed access token`);
+          continue;
+        }
+        this.#note(`${method} ${url} -> 401: no new access token, so no retry`);
       }
       if (status === 429) {
         const plan = planRateLimitRetry(response.headers["retry-after"], retries429, this.#now());
         const askedTooMuch = (plan.requestedMs ?? 0) > MAX_RETRY_DELAY_MS;
-        if (retries429 < this.#maxRetries429 && !askedTooMuch) {
+        if (retries429 < MAX_RETRIES_429 && !askedTooMuch) {
           retries429++;
-          this.#trace(
-            `${method} ${url} -> 429: retry ${retries429} of ${this.#maxRetries429} in ${
+          const asked = plan.requestedMs === undefined ? "" : " (Retry-After)";
+          this.#note(
+            `${method} ${url} -> 429: waiting ${
               seconds(plan.delayMs)
-            } s`,
+            } s${asked}, then retry ${retries429} of ${MAX_RETRIES_429}`,
           );
           await this.#sleep(plan.delayMs);
           continue;
@@ -205,23 +188,13 @@ export class JimApiClient {
     );
   }
 
-  async #attempt(
-    method: string,
-    url: URL,
-    bodyText: string | undefined,
-    extraHeaders: Record<string, string>,
-    signal: AbortSignal | undefined,
-  ): Promise<Attempt> {
-    // A plain record with lower-case names, joined as Headers would join them: fetch builds its
-    // own Headers from it, and a Headers made here would only be copied.
-    const headers: Record<string, string> = {};
-    for (const name in extraHeaders) {
-      const key = name.toLowerCase();
-      const value = extraHeaders[name].replace(/^[\t ]+|[\t ]+$/g, "");
-      headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
-    }
-    headers["accept"] = "application/json";
-    headers["user-agent"] = this.#userAgent;
+  async #attempt(method: string, url: URL, bodyText: string | undefined): Promise<Attempt> {
+    // A plain record with lower-case names: fetch builds its own Headers from it, and a Headers
+    // made here would only be copied.
+    const headers: Record<string, string> = {
+      "accept": "application/json",
+      "user-agent": this.#userAgent,
+    };
     if (bodyText !== undefined) headers["content-type"] = "application/json";
     const credentials = this.#credentials;
     if (credentials.kind === "apiKey") headers["x-api-key"] = credentials.apiKey;
@@ -229,15 +202,9 @@ export class JimApiClient {
       headers["authorization"] = `Bearer ${await credentials.token()}`;
     }
 
-    if (signal?.aborted) {
-      throw new JimError("cancelled", redactSecrets(`request to ${url} was cancelled`));
-    }
     // AbortSignal.timeout rather than setTimeout: the first setTimeout in a process loads
     // Deno's Node-compatible timers, about 4 ms of every short-lived command's start-up.
-    const timeout = { signal: AbortSignal.timeout(this.#timeoutMs) };
-    const combined = signal ? AbortSignal.any([timeout.signal, signal]) : timeout.signal;
-    const started = performance.now();
-    const elapsed = () => `${Math.round(performance.now() - started)} ms`;
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
     const describe = `${method} ${url}`;
     let raw: Response;
     try {
@@ -246,28 +213,24 @@ export class JimApiClient {
         headers,
         body: bodyText,
         redirect: "manual",
-        signal: combined,
-        ...(this.#client ? { client: this.#client } : {}),
+        signal: timeout,
       });
     } catch (error) {
-      throw this.#failure(error, url, describe, elapsed, timeout.signal, signal);
+      throw this.#failure(error, url, timeout);
     }
     if ((raw.status >= 300 && raw.status < 400) || raw.type === "opaqueredirect") {
       await raw.body?.cancel().catch(() => {});
-      this.#trace(`${describe} -> ${raw.status} (${elapsed()})`);
       throw redirectError(raw, url);
     }
     let text: string;
     try {
-      text = await readBodyText(raw, this.#maxBodyBytes, describe);
+      text = await readBodyText(raw, DEFAULT_MAX_BODY_BYTES, describe);
     } catch (error) {
       if (error instanceof JimError) {
-        this.#trace(`${describe} -> ${raw.status}: ${error.message} (${elapsed()})`);
         throw new JimError(error.code, redactSecrets(error.message), { status: raw.status });
       }
-      throw this.#failure(error, url, describe, elapsed, timeout.signal, signal);
+      throw this.#failure(error, url, timeout);
     }
-    this.#trace(`${describe} -> ${raw.status} (${elapsed()})`);
     const contentType = raw.headers.get("content-type");
     const decoded = decodeBody(text, contentType);
     if (decoded.kind === "malformed" && raw.status >= 200 && raw.status < 300) {
@@ -292,31 +255,19 @@ export class JimApiClient {
     };
   }
 
-  #failure(
-    error: unknown,
-    url: URL,
-    describe: string,
-    elapsed: () => string,
-    timeoutSignal: AbortSignal,
-    callerSignal: AbortSignal | undefined,
-  ): JimError {
-    let failure: JimError;
-    if (timeoutSignal.aborted) {
-      failure = new JimError(
+  #failure(error: unknown, url: URL, timeout: AbortSignal): JimError {
+    if (timeout.aborted) {
+      return new JimError(
         "network",
         redactSecrets(`request to ${url} timed out after ${seconds(this.#timeoutMs)} s`),
       );
-    } else if (callerSignal?.aborted) {
-      failure = new JimError("cancelled", redactSecrets(`request to ${url} was cancelled`));
-    } else {
-      failure = networkError(error, url);
     }
-    this.#trace(`${describe} -> failed: ${failure.message} (${elapsed()})`);
-    return failure;
+    return networkError(error, url);
   }
 
-  #trace(line: string): void {
-    this.#onTrace?.(redactSecrets(line));
+  /** A --verbose line for a decision between HTTP steps (the steps are the fetch's to trace). */
+  #note(line: string): void {
+    this.#trace?.(redactSecrets(line));
   }
 }
 

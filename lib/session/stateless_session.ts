@@ -45,7 +45,7 @@ export function statelessSession(
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
         call,
-        { fetch: deps.fetch, timeoutMs },
+        { fetch: deps.fetch, timeoutMs, trace: deps.trace },
       );
     },
     async stream(call, onPage) {
@@ -56,7 +56,7 @@ export function statelessSession(
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
         call,
-        { fetch: deps.fetch, timeoutMs, onPage },
+        { fetch: deps.fetch, timeoutMs, trace: deps.trace, onPage },
       );
     },
     async batch(calls) {

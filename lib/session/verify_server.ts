@@ -29,6 +29,7 @@ export async function verifyServer(
       credentials: creds,
       fetch: deps.fetch,
       timeoutMs: httpTimeoutMs(deps.env),
+      trace: deps.trace,
       userAgent: `jim/${VERSION}`,
     });
   const anonymous = client({ kind: "none" });
