@@ -1,9 +1,8 @@
 // Settings jim reads from the environment, each validated where it is read: a bad value is a
 // usage error naming the variable and its range, never a silent default or an internal name.
 
+import type { Env } from "./env.ts";
 import { usageError } from "./errors.ts";
-
-type Env = { get(name: string): string | undefined };
 
 /** JIM_HTTP_TIMEOUT: seconds per HTTP request, 1-3600, default 30. */
 export function httpTimeoutMs(env: Env): number {

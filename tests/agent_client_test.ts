@@ -1,10 +1,9 @@
 // The CLI's side of the agent socket when the agent misbehaves: one that accepts and never
-// answers is given up on at the deadline, with a clear message, and the deadline itself.
+// answers is given up on at the deadline, with a clear message.
 
 import assert from "node:assert/strict";
 import { AgentClient, AgentNotRunning } from "../lib/session/agent_client.ts";
 import { MAX_REQUEST_BYTES } from "../lib/session/protocol.ts";
-import { startDeadline } from "../lib/deadline.ts";
 import { rejectsWith } from "./helpers/rejects_with.ts";
 import { onlyOn, UNIX } from "./helpers/platform_gate.ts";
 
@@ -90,35 +89,6 @@ Deno.test({
       );
       assert.deepEqual(await received(), [0]);
     }),
-});
-
-Deno.test("a deadline fires once its time is up, and not at all once cancelled", async () => {
-  const fired: string[] = [];
-  startDeadline(20, () => fired.push("armed"));
-  startDeadline(0, () => fired.push("zero"));
-  startDeadline(-5, () => fired.push("negative"));
-  startDeadline(20, () => fired.push("cancelled")).cancel();
-  startDeadline(0, () => fired.push("zero, cancelled")).cancel();
-  // A deadline never holds the process open, so something else must while this test waits.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.deepEqual(fired, ["zero", "negative", "armed"]);
-});
-
-Deno.test("a pending deadline does not keep a process alive", async () => {
-  const source = `import { startDeadline } from ${
-    JSON.stringify(new URL("../lib/deadline.ts", import.meta.url).href)
-  };\nstartDeadline(600_000, () => console.log("fired"));\nconsole.log("done");`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "-q", "--ext=ts", source],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // A guard against a hang, not a timing assertion: the deadline is ten minutes away.
-  const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const out = await child.output();
-  clearTimeout(guard);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  assert.equal(new TextDecoder().decode(out.stdout), "done\n");
 });
 
 Deno.test("tcp transport: a listener on the port file's port that never answers the handshake is no agent, and gets nothing but a hello", async () => {

@@ -14,7 +14,8 @@ import {
   runDetached,
   type RunOutcome,
 } from "../lib/auth/browser_opener.ts";
-import { authorizationUrl, signInWithBrowser, type Timers } from "../lib/auth/browser_flow.ts";
+import { authorizationUrl, signInWithBrowser } from "../lib/auth/browser_flow.ts";
+import type { StartDeadline } from "../lib/deadline.ts";
 import { signInWithDeviceCode } from "../lib/auth/device_flow.ts";
 import { escapeHtml, startLoopbackListener, SUCCESS_TEXT } from "../lib/auth/loopback_server.ts";
 import {
@@ -74,25 +75,22 @@ function fakeCtx(as: Record<string, unknown> = {}, scopes = ["jim.api", "offline
   } satisfies OidcContext;
 }
 
-class FakeTimers implements Timers {
+/** Deadlines that expire only when the test says so. */
+class FakeDeadlines {
   readonly delays: number[] = [];
-  #next = 1;
-  readonly #pending = new Map<number, () => void>();
+  readonly #pending = new Set<() => void>();
   #registered!: () => void;
   readonly registered = new Promise<void>((resolve) => this.#registered = resolve);
 
-  setTimeout(callback: () => void, ms: number): number {
-    const id = this.#next++;
+  readonly start: StartDeadline = (ms, onExpire) => {
     this.delays.push(ms);
-    this.#pending.set(id, callback);
+    this.#pending.add(onExpire);
     this.#registered();
-    return id;
-  }
-  clearTimeout(id: unknown): void {
-    this.#pending.delete(id as number);
-  }
-  fireAll(): void {
-    const callbacks = [...this.#pending.values()];
+    return { cancel: () => void this.#pending.delete(onExpire) };
+  };
+
+  expireAll(): void {
+    const callbacks = [...this.#pending];
     this.#pending.clear();
     for (const callback of callbacks) callback();
   }
@@ -739,7 +737,7 @@ Deno.test("browser flow: an iss that is not the issuer is refused (RFC 9207)", a
 });
 
 Deno.test("browser flow: times out with the injected timer and closes the listener", async () => {
-  const timers = new FakeTimers();
+  const deadlines = new FakeDeadlines();
   const lines: string[] = [];
   let redirectUri = "";
   const flow = signInWithBrowser(fakeCtx(), {
@@ -749,12 +747,12 @@ Deno.test("browser flow: times out with the injected timer and closes the listen
       return Promise.resolve({ opened: false, reason: "xdg-open not found" });
     },
     notify: (line) => lines.push(line),
-    timers,
+    startDeadline: deadlines.start,
   });
-  await timers.registered;
-  assert.deepEqual(timers.delays, [300_000]);
+  await deadlines.registered;
+  assert.deepEqual(deadlines.delays, [300_000]);
   assert.equal(await refused(redirectUri.replace("localhost", "127.0.0.1")), false);
-  timers.fireAll();
+  deadlines.expireAll();
   await rejectsWith(flow, "timeout", "no sign-in completed within 300 seconds");
   assert.ok(await refused(redirectUri.replace("localhost", "127.0.0.1")));
   assert.ok(lines.includes(
@@ -763,7 +761,7 @@ Deno.test("browser flow: times out with the injected timer and closes the listen
 });
 
 Deno.test("browser flow: --no-browser prints the URL and opens nothing", async () => {
-  const timers = new FakeTimers();
+  const deadlines = new FakeDeadlines();
   const lines: string[] = [];
   const flow = signInWithBrowser(fakeCtx(), {
     noBrowser: true,
@@ -773,10 +771,10 @@ Deno.test("browser flow: --no-browser prints the URL and opens nothing", async (
       throw new Error("no browser should be opened");
     },
     notify: (line) => lines.push(line),
-    timers,
+    startDeadline: deadlines.start,
   });
-  await timers.registered;
-  timers.fireAll();
+  await deadlines.registered;
+  deadlines.expireAll();
   await rejectsWith(flow, "timeout", "no sign-in completed within 30 seconds");
   assert.match(lines[0], /^To sign in to JIM, visit: https:\/\/idp\.test\/authorize\?/);
   assert.match(lines[1], /forward port 8405/);

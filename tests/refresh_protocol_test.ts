@@ -6,7 +6,7 @@ import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { parseRequest } from "../lib/session/request_check.ts";
 import { isBusAddress } from "../lib/session/bus_address.ts";
 import { runDisconnect } from "../lib/cli/commands/disconnect.ts";
-import type { Deps } from "../lib/deps.ts";
+import type { Deps } from "../lib/cli/deps.ts";
 import { JimError } from "../lib/errors.ts";
 
 Deno.test("a request's bus must be a unix:path= or unix:abstract= address of bounded length", () => {

@@ -1,7 +1,9 @@
 // The JIM REST client used by the session agent and by stateless mode for every API request:
 // builds the URL under the instance base, adds credentials, times out every attempt, never
 // follows redirects, refreshes once on a 401 (OAuth), waits and retries on 429, decodes JSON,
-// and turns every failure into a one-line JimError with no secret in it.
+// and turns every failure into a one-line JimError with no secret in it. The fetch it is given
+// is the transport (traced_fetch.ts: the CA, and a --verbose line per HTTP step); the client
+// traces only what it decides between steps, its retries.
 
 import { startDeadline } from "../deadline.ts";
 import { JimError, usageError } from "../errors.ts";
@@ -16,7 +18,7 @@ import {
   readBodyBytes,
 } from "./response_body.ts";
 import { MAX_RETRY_DELAY_MS, planRateLimitRetry } from "./retry_after.ts";
-import { checkBaseUrl, checkHeaders, checkMethod, encodeBody } from "./request_input.ts";
+import { checkBaseUrl, checkMethod, encodeBody } from "./request_input.ts";
 import { redirectError, serverErrorDetail, statusError } from "./status_error.ts";
 import { oneLineText } from "../text.ts";
 
@@ -36,23 +38,18 @@ export interface HttpOptions {
   /** From parseInstanceUrl(...).base: no trailing slash, may have a path prefix. */
   baseUrl: string;
   credentials: Credentials;
-  /** Default globalThis.fetch. */
+  /** Default globalThis.fetch; jim's own carries the CA and traces each step (traced_fetch.ts). */
   fetch?: typeof fetch;
   /** Per attempt, covering the body too; the caller reads JIM_HTTP_TIMEOUT. Default 30000. */
   timeoutMs?: number;
+  /** The wait before a 429 retry. Default a timer. */
   sleep?: (ms: number) => Promise<void>;
   /** Epoch milliseconds, for Retry-After HTTP dates. Default Date.now. */
   now?: () => number;
-  /** Default 5. */
-  maxRetries429?: number;
-  /** Custom CA: Deno.createHttpClient({ caCerts }) made by the caller, who also closes it. */
-  client?: Deno.HttpClient;
-  /** --verbose: one line per HTTP step, secrets redacted. */
-  onTrace?: (line: string) => void;
+  /** --verbose: a line for each retry (401, 429), secrets redacted. */
+  trace?: (line: string) => void;
   /** User-Agent header, e.g. "jim/1.2.3". Default "jim". */
   userAgent?: string;
-  /** Largest response body accepted. Default 16 MiB. */
-  maxBodyBytes?: number;
 }
 
 export interface ApiRequest {
@@ -62,9 +59,6 @@ export interface ApiRequest {
   query?: QueryParams;
   /** JSON-encoded and sent with Content-Type: application/json. */
   body?: unknown;
-  /** Already-encoded JSON text, sent as is (instead of `body`). */
-  bodyText?: string;
-  headers?: Record<string, string>;
 }
 
 export interface ApiResponse {
@@ -79,12 +73,10 @@ export interface ApiResponse {
 export interface RequestOptions {
   /** Return 4xx/5xx responses instead of throwing (401 refresh and 429 retries still apply). */
   allowErrorStatus?: boolean;
-  /** Cancels the request (and any 429 wait already begun is finished first). */
-  signal?: AbortSignal;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_RETRIES_429 = 5;
+export const MAX_RETRIES_429 = 5;
 
 interface Attempt {
   readonly response: ApiResponse;
@@ -106,11 +98,8 @@ export class JimApiClient {
   readonly #timeoutMs: number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
-  readonly #maxRetries429: number;
-  readonly #client?: Deno.HttpClient;
-  readonly #onTrace?: (line: string) => void;
+  readonly #trace?: (line: string) => void;
   readonly #userAgent: string;
-  readonly #maxBodyBytes: number;
 
   constructor(options: HttpOptions) {
     this.#baseUrl = checkBaseUrl(options.baseUrl);
@@ -119,11 +108,8 @@ export class JimApiClient {
     this.#timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#now = options.now ?? Date.now;
-    this.#maxRetries429 = Math.max(0, Math.floor(options.maxRetries429 ?? DEFAULT_MAX_RETRIES_429));
-    this.#client = options.client;
-    this.#onTrace = options.onTrace;
+    this.#trace = options.trace;
     this.#userAgent = options.userAgent ?? "jim";
-    this.#maxBodyBytes = positive(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, "maxBodyBytes");
   }
 
   get baseUrl(): string {
@@ -134,35 +120,38 @@ export class JimApiClient {
   async request(req: ApiRequest, options: RequestOptions = {}): Promise<ApiResponse> {
     const method = checkMethod(req.method);
     const url = buildRequestUrl(this.#baseUrl, req.path, req.query);
-    const prepared = { method, url, path: req.path, bodyText: encodeBody(method, req) };
-    return (await this.#send(prepared, checkHeaders(req.headers), options)).response;
+    const prepared = { method, url, path: req.path, bodyText: encodeBody(method, req.body) };
+    return (await this.#send(prepared, options)).response;
   }
 
   async #send(
     prepared: { method: string; url: URL; path: string; bodyText: string | undefined },
-    extraHeaders: Record<string, string>,
-    options: RequestOptions,
+    options: RequestOptions & { signal?: AbortSignal },
   ): Promise<Attempt> {
     const { method, url, bodyText } = prepared;
     let refreshed = false;
     for (let retries429 = 0;;) {
-      const attempt = await this.#attempt(method, url, bodyText, extraHeaders, options.signal);
+      const attempt = await this.#attempt(method, url, bodyText, options.signal);
       const { response, contentType } = attempt;
       const { status } = response;
       if (status === 401 && this.#credentials.kind === "bearer" && !refreshed) {
         refreshed = true;
-        this.#trace(`${method} ${url} -> 401: refreshing the access token`);
-        if (await this.#credentials.refreshAfterUnauthorized()) continue;
+        if (await this.#credentials.refreshAfterUnauthorized()) {
+          this.#note(`${method} ${url} -> 401: retrying once with a refreshed access token`);
+          continue;
+        }
+        this.#note(`${method} ${url} -> 401: no new access token, so no retry`);
       }
       if (status === 429) {
         const plan = planRateLimitRetry(response.headers["retry-after"], retries429, this.#now());
         const askedTooMuch = (plan.requestedMs ?? 0) > MAX_RETRY_DELAY_MS;
-        if (retries429 < this.#maxRetries429 && !askedTooMuch) {
+        if (retries429 < MAX_RETRIES_429 && !askedTooMuch) {
           retries429++;
-          this.#trace(
-            `${method} ${url} -> 429: retry ${retries429} of ${this.#maxRetries429} in ${
+          const asked = plan.requestedMs === undefined ? "" : " (Retry-After)";
+          this.#note(
+            `${method} ${url} -> 429: waiting ${
               seconds(plan.delayMs)
-            } s`,
+            } s${asked}, then retry ${retries429} of ${MAX_RETRIES_429}`,
           );
           await this.#sleep(plan.delayMs);
           continue;
@@ -216,7 +205,6 @@ export class JimApiClient {
       const url = new URL(stem + params.toString());
       const { response, bytes } = await this.#send(
         { method: "GET", url, path, bodyText: undefined },
-        {},
         { signal },
       );
       return { body: jsonBody(response, path), bytes };
@@ -235,19 +223,14 @@ export class JimApiClient {
     method: string,
     url: URL,
     bodyText: string | undefined,
-    extraHeaders: Record<string, string>,
     signal: AbortSignal | undefined,
   ): Promise<Attempt> {
-    // A plain record with lower-case names, joined as Headers would join them: fetch builds its
-    // own Headers from it, and a Headers made here would only be copied.
-    const headers: Record<string, string> = {};
-    for (const name in extraHeaders) {
-      const key = name.toLowerCase();
-      const value = extraHeaders[name].replace(/^[\t ]+|[\t ]+$/g, "");
-      headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
-    }
-    headers["accept"] = "application/json";
-    headers["user-agent"] = this.#userAgent;
+    // A plain record with lower-case names: fetch builds its own Headers from it, and a Headers
+    // made here would only be copied.
+    const headers: Record<string, string> = {
+      "accept": "application/json",
+      "user-agent": this.#userAgent,
+    };
     if (bodyText !== undefined) headers["content-type"] = "application/json";
     const credentials = this.#credentials;
     if (credentials.kind === "apiKey") headers["x-api-key"] = credentials.apiKey;
@@ -271,7 +254,7 @@ export class JimApiClient {
     const cancel = () => attempt.abort();
     signal?.addEventListener("abort", cancel);
     try {
-      return await this.#exchange(method, url, bodyText, headers, attempt.signal, timeout, signal);
+      return await this.#exchange(method, url, bodyText, headers, attempt.signal, timeout);
     } finally {
       deadline.cancel();
       signal?.removeEventListener("abort", cancel);
@@ -283,12 +266,9 @@ export class JimApiClient {
     url: URL,
     bodyText: string | undefined,
     headers: Record<string, string>,
-    combined: AbortSignal,
+    signal: AbortSignal,
     timeout: { readonly expired: boolean },
-    signal: AbortSignal | undefined,
   ): Promise<Attempt> {
-    const started = performance.now();
-    const elapsed = () => `${Math.round(performance.now() - started)} ms`;
     const describe = `${method} ${url}`;
     let raw: Response;
     try {
@@ -297,28 +277,24 @@ export class JimApiClient {
         headers,
         body: bodyText,
         redirect: "manual",
-        signal: combined,
-        ...(this.#client ? { client: this.#client } : {}),
+        signal,
       });
     } catch (error) {
-      throw this.#failure(error, url, describe, elapsed, timeout, signal);
+      throw this.#failure(error, url, timeout);
     }
     if ((raw.status >= 300 && raw.status < 400) || raw.type === "opaqueredirect") {
       await raw.body?.cancel().catch(() => {});
-      this.#trace(`${describe} -> ${raw.status} (${elapsed()})`);
       throw redirectError(raw, url);
     }
     let bytes: Uint8Array;
     try {
-      bytes = await readBodyBytes(raw, this.#maxBodyBytes, describe);
+      bytes = await readBodyBytes(raw, DEFAULT_MAX_BODY_BYTES, describe);
     } catch (error) {
       if (error instanceof JimError) {
-        this.#trace(`${describe} -> ${raw.status}: ${error.message} (${elapsed()})`);
         throw new JimError(error.code, redactSecrets(error.message), { status: raw.status });
       }
-      throw this.#failure(error, url, describe, elapsed, timeout, signal);
+      throw this.#failure(error, url, timeout);
     }
-    this.#trace(`${describe} -> ${raw.status} (${elapsed()})`);
     const contentType = raw.headers.get("content-type");
     const decoded = decodeBody(new TextDecoder().decode(bytes), contentType);
     if (decoded.kind === "malformed" && raw.status >= 200 && raw.status < 300) {
@@ -344,31 +320,19 @@ export class JimApiClient {
     };
   }
 
-  #failure(
-    error: unknown,
-    url: URL,
-    describe: string,
-    elapsed: () => string,
-    timeout: { readonly expired: boolean },
-    callerSignal: AbortSignal | undefined,
-  ): JimError {
-    let failure: JimError;
+  #failure(error: unknown, url: URL, timeout: { readonly expired: boolean }): JimError {
     if (timeout.expired) {
-      failure = new JimError(
+      return new JimError(
         "network",
         redactSecrets(`request to ${url} timed out after ${seconds(this.#timeoutMs)} s`),
       );
-    } else if (callerSignal?.aborted) {
-      failure = new JimError("cancelled", redactSecrets(`request to ${url} was cancelled`));
-    } else {
-      failure = networkError(error, url);
     }
-    this.#trace(`${describe} -> failed: ${failure.message} (${elapsed()})`);
-    return failure;
+    return networkError(error, url);
   }
 
-  #trace(line: string): void {
-    this.#onTrace?.(redactSecrets(line));
+  /** A --verbose line for a decision between HTTP steps (the steps are the fetch's to trace). */
+  #note(line: string): void {
+    this.#trace?.(redactSecrets(line));
   }
 }
 

@@ -1,10 +1,8 @@
-// Checks what a caller hands the API client before anything is sent: the base URL, the method,
-// extra headers (never credential headers: those come from the session) and the JSON body.
+// Checks what a caller hands the API client before anything is sent: the base URL, the method
+// and the JSON body.
 
 import { usageError } from "../errors.ts";
 import { oneLineText } from "../text.ts";
-
-const CREDENTIAL_HEADERS = new Set(["authorization", "x-api-key", "cookie", "proxy-authorization"]);
 
 export function checkBaseUrl(baseUrl: string): string {
   let url: URL;
@@ -51,41 +49,16 @@ export function checkMethod(method: string): string {
   return upper;
 }
 
-export function encodeBody(
-  method: string,
-  req: { body?: unknown; bodyText?: string },
-): string | undefined {
-  if (req.body !== undefined && req.bodyText !== undefined) {
-    throw usageError("give either a body or a bodyText, not both");
-  }
-  let text: string | undefined = req.bodyText;
-  if (req.body !== undefined) {
-    try {
-      text = JSON.stringify(req.body);
-    } catch (error) {
-      throw usageError(`the request body cannot be encoded as JSON: ${(error as Error).message}`);
-    }
+export function encodeBody(method: string, body: unknown): string | undefined {
+  if (body === undefined) return undefined;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(body);
+  } catch (error) {
+    throw usageError(`the request body cannot be encoded as JSON: ${(error as Error).message}`);
   }
   if (text !== undefined && (method === "GET" || method === "HEAD")) {
     throw usageError(`a ${method} request cannot have a body`);
   }
   return text;
-}
-
-export function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
-  const checked: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      throw usageError(`'${oneLineText(name, 40)}' is not a valid header name`);
-    }
-    // deno-lint-ignore no-control-regex -- control characters are what this rejects
-    if (typeof value !== "string" || /[\u0000-\u001f\u007f]/.test(value)) {
-      throw usageError(`header ${name} has an invalid value`);
-    }
-    if (CREDENTIAL_HEADERS.has(name.toLowerCase())) {
-      throw usageError(`header ${name} is set by jim from the session and cannot be given`);
-    }
-    checked[name] = value;
-  }
-  return checked;
 }

@@ -5,6 +5,7 @@
 // While it waits, a callback address pasted on the terminal counts as much as one the browser
 // delivers; Ctrl-C ends the wait. Every protocol step is oauth4webapi's.
 
+import { type StartDeadline, startDeadline, withDeadline } from "../deadline.ts";
 import { JimError, usageError } from "../errors.ts";
 import type { OpenResult } from "./browser_opener.ts";
 import { writeHandoffPage } from "./browser_handoff.ts";
@@ -27,11 +28,6 @@ import { forwardingCommand, type RemoteSession } from "./remote_session.ts";
 import { errorReason } from "./safe_text.ts";
 import { type TokenSet, tokenSetFromResponse } from "./token_set.ts";
 import { duration, type OnInterrupt, untilInterrupted } from "./waiting.ts";
-
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(id: unknown): void;
-}
 
 export interface BrowserFlowOptions {
   /** How long to wait for the browser to come back; default 300. */
@@ -67,16 +63,12 @@ export interface BrowserFlowOptions {
   notify(line: string): void;
   /** Epoch ms; default Date.now. */
   readonly clock?: () => number;
-  readonly timers?: Timers;
+  /** Starts the wait's deadline; default deadline.ts's (tests end the wait when they choose). */
+  readonly startDeadline?: StartDeadline;
   readonly transport?: OidcTransport;
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 300;
-
-const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (id) => clearTimeout(id as number),
-};
 
 export async function signInWithBrowser(
   ctx: OidcContext,
@@ -90,7 +82,6 @@ export async function signInWithBrowser(
     throw new JimError("protocol", "the identity provider advertises no authorization endpoint");
   }
   const clock = options.clock ?? Date.now;
-  const timers = options.timers ?? realTimers;
   const oauth = await loadOauth();
 
   const state = oauth.generateRandomState();
@@ -103,7 +94,6 @@ export async function signInWithBrowser(
     redirectPort: options.redirectPort,
     redirectHost: options.redirectHost,
   });
-  let timer: unknown;
   const stopPaste = new AbortController();
   let removeHandoff = () => {};
   try {
@@ -154,21 +144,17 @@ export async function signInWithBrowser(
 
     if (options.pasteInput) readPastes(options.pasteInput, listener, options, stopPaste.signal);
 
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = timers.setTimeout(() => {
+    const signedIn = (async () => {
+      const hit = await withDeadline(listener.callback, timeoutSeconds * 1000, () => {
         const port = fallbackPort
           ? ` (the identity provider may not accept redirect port ${listener.port}; see above)`
           : "";
-        reject(
-          new JimError("timeout", `no sign-in completed within ${timeoutSeconds} seconds${port}`),
+        throw new JimError(
+          "timeout",
+          `no sign-in completed within ${timeoutSeconds} seconds${port}`,
         );
-      }, timeoutSeconds * 1000);
-    });
-    const signedIn = (async () => {
-      const hit = await Promise.race([listener.callback, timedOut]);
+      }, options.startDeadline ?? startDeadline);
       stopPaste.abort();
-      timers.clearTimeout(timer);
-      timer = undefined;
       return await redeem(ctx, hit, {
         redirectUri: listener.redirectUri,
         state,
@@ -183,7 +169,6 @@ export async function signInWithBrowser(
   } finally {
     stopPaste.abort();
     removeHandoff();
-    if (timer !== undefined) timers.clearTimeout(timer);
     await listener.close();
   }
 }

@@ -5,6 +5,8 @@
 // (browser_handoff.ts). A browser that keeps running is left running: the flow never waits for it.
 
 import { BASE_VARS, childEnv, SESSION_VARS } from "../child_env.ts";
+import { withDeadline } from "../deadline.ts";
+import type { Env } from "../env.ts";
 
 export type RunOutcome =
   /** The command ended within the grace period with this exit code. */
@@ -16,7 +18,7 @@ export type RunOutcome =
   | { readonly status: "failed"; readonly reason: string };
 
 export interface BrowserOpenerDeps {
-  readonly env: { get(name: string): string | undefined };
+  readonly env: Env;
   readonly platform: string;
   /** Starts a command without a shell; see runDetached for the real one. */
   run(cmd: string, args: readonly string[]): Promise<RunOutcome>;
@@ -163,12 +165,7 @@ export async function runDetached(
     if (error instanceof Deno.errors.NotFound) return { status: "not_found" };
     return { status: "failed", reason: error instanceof Error ? error.message : String(error) };
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const grace = new Promise<"running">((resolve) => {
-    timer = setTimeout(() => resolve("running"), graceMs);
-  });
-  const result = await Promise.race([child.status, grace]);
-  clearTimeout(timer);
+  const result = await withDeadline(child.status, graceMs, () => "running" as const);
   if (result === "running") {
     child.unref();
     child.status.catch(() => {});

@@ -1,6 +1,8 @@
 // Where the browser sign-in runs: an SSH session without a local display (a jump host) cannot
 // show a browser, so jim starts none there and says how to finish from the user's own computer.
 
+import type { Env } from "../env.ts";
+
 export interface RemoteSession {
   /** The account to name in the forwarding command (USER), if known. */
   readonly user?: string;
@@ -16,7 +18,7 @@ export interface RemoteSession {
  * Windows a program started from SSH opens its window on the console, where the user is not.
  */
 export function remoteSessionWithoutDisplay(
-  env: { get(name: string): string | undefined },
+  env: Env,
   platform: string,
   hostname: string | undefined,
 ): RemoteSession | null {

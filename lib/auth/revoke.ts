@@ -3,6 +3,7 @@
 // in time must never stop the local forget, so every outcome is a value, never a throw. The
 // token is sent in the request body only; no outcome ever carries it.
 
+import { withDeadline } from "../deadline.ts";
 import { JimError } from "../errors.ts";
 import { fetchAuthConfig, type FetchFn } from "./auth_config.ts";
 import {
@@ -87,22 +88,12 @@ export function revokeStoredToken(
 }
 
 /** Runs `work` under the overall bound; any failure becomes a reason in plain words. */
-async function bounded(work: () => Promise<Revocation>): Promise<Revocation> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<Revocation>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ outcome: "failed", reason: timeoutReason() }),
-      REVOKE_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([
-      work().catch((error): Revocation => ({ outcome: "failed", reason: failureReason(error) })),
-      expired,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function bounded(work: () => Promise<Revocation>): Promise<Revocation> {
+  return withDeadline(
+    work().catch((error): Revocation => ({ outcome: "failed", reason: failureReason(error) })),
+    REVOKE_TIMEOUT_MS,
+    (): Revocation => ({ outcome: "failed", reason: timeoutReason() }),
+  );
 }
 
 function timeoutReason(): string {

@@ -14,6 +14,10 @@ export interface Io {
   readonly outIsTerminal: boolean;
   /** Reads all of standard input as text, refusing more than `limit` bytes. */
   readStdin(limit: number, what: string): Promise<string>;
+  /** True when a person types at standard input (a terminal), not a script's pipe. */
+  stdinIsTerminal(): boolean;
+  /** Standard input as it comes, line by line if need be (a sign-in's pasted addresses). */
+  stdin(): ReadableStream<Uint8Array>;
 }
 
 export function denoIo(): Io {
@@ -49,5 +53,7 @@ export function denoIo(): Io {
       );
       return new TextDecoder().decode(bytes);
     },
+    stdinIsTerminal: () => Deno.stdin.isTerminal(),
+    stdin: () => Deno.stdin.readable,
   };
 }

@@ -1,14 +1,15 @@
-// The command runner: parse argv, dispatch to the command, map errors to exit codes and one
-// line on stderr. Command modules load only when their command runs (see lazy_import.ts).
+// The command runner: parse argv, build the command's dependencies (deps.ts), dispatch to the
+// command, map errors to exit codes and one line on stderr. Command modules load only when their
+// command runs (see lazy_import.ts).
 
 import { describeError, exitCodeFor, JimError } from "../errors.ts";
 import { type ParsedCommand, parseInvocation } from "./parse.ts";
-import type { Deps } from "../deps.ts";
+import type { Deps } from "./deps.ts";
 import { denoIo, type Io } from "./io.ts";
 import { VERSION } from "../version.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { AgentClient } from "../session/agent_client.ts";
-import { agentEndpoint, currentUid } from "../session/socket_path.ts";
+import { agentEndpoint, currentUid, ensurePrivateDir, parentDir } from "../session/socket_path.ts";
 
 const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
 
@@ -122,6 +123,8 @@ function buildDeps(io: Io, command: ParsedCommand): Deps {
   const env = {
     get: (name: string) => Deno.env.get(name),
   };
+  const platform = Deno.build.os;
+  const uid = currentUid();
   const trace = command.values.verbose ? (line: string) => io.err(`* ${line}`) : undefined;
   const caPath = typeof command.values["ca-cert"] === "string"
     ? {
@@ -151,16 +154,23 @@ function buildDeps(io: Io, command: ParsedCommand): Deps {
     return { fetch: tracedFetch(globalThis.fetch, { httpClient, trace }), caCertPem };
   };
   const ready = () => network ??= setUpNetwork();
+  const agent = new AgentClient(agentEndpoint(env, uid));
+  // The agent's directory: checked to be the user's own and 0700 before anything is put there.
+  const privateDir = async () => {
+    const dir = parentDir(agent.socketPath);
+    await ensurePrivateDir(dir, uid);
+    return dir;
+  };
   return {
     io,
     env,
     now: Date.now,
-    platform: Deno.build.os,
+    platform,
     fetch: async (input, init) => (await ready()).fetch(input, init),
     trace,
     instanceUrl: typeof command.values.url === "string" ? command.values.url : undefined,
     caCertPem: async () => (await ready()).caCertPem,
-    agent: new AgentClient(agentEndpoint(env, currentUid())),
+    agent,
     startAgent: async () => {
       // The agent reads this too; a bad value is the user's to hear about here, not a silent
       // agent that exits at start.
@@ -175,6 +185,44 @@ function buildDeps(io: Io, command: ParsedCommand): Deps {
       const { readFileBounded } = await load<typeof import("../read_file.ts")>("../read_file.ts");
       return readFileBounded(path, limit);
     },
+    credentialStore: async () => {
+      const { usableKeyring } = await load<typeof import("../session/stored_sign_in.ts")>(
+        "../session/stored_sign_in.ts",
+      );
+      return usableKeyring(platform, env);
+    },
+    withInstanceLock: async (instanceKey, fn) => {
+      const { withInstanceLock } = await load<typeof import("../session/instance_lock.ts")>(
+        "../session/instance_lock.ts",
+      );
+      // Beside the agent's socket, in the private directory (withInstanceLock checks it).
+      return withInstanceLock(parentDir(agent.socketPath), uid, instanceKey, fn);
+    },
+    openBrowser: async (url) => {
+      const { openBrowser, runDetached } = await load<
+        typeof import("../auth/browser_opener.ts")
+      >("../auth/browser_opener.ts");
+      return openBrowser(url, { env, platform, run: runDetached });
+    },
+    handoffDir: privateDir,
+    describePortHolder: async (port) => {
+      const { describePortHolder } = await load<typeof import("../auth/port_holder.ts")>(
+        "../auth/port_holder.ts",
+      );
+      return describePortHolder(port, platform);
+    },
+    hostName: () => {
+      try {
+        return Deno.hostname();
+      } catch {
+        return undefined;
+      }
+    },
+    onInterrupt: (cancel) => {
+      Deno.addSignalListener("SIGINT", cancel);
+      return () => Deno.removeSignalListener("SIGINT", cancel);
+    },
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }
 

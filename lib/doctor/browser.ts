@@ -1,7 +1,7 @@
 // Doctor's browser check: whether browser sign-in can open a browser here (an SSH session, a
 // display), and which opener would run — $BROWSER, else the platform's, as connect tries them.
 
-import type { Env } from "../deps.ts";
+import type { Env } from "../env.ts";
 import { browserCommands } from "../auth/browser_opener.ts";
 import { whichOnPath } from "../keyring/system_deps.ts";
 import { type Check, fail, pass } from "./check.ts";

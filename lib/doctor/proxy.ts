@@ -2,7 +2,7 @@
 // checked server would go through, as the runtime's fetch decides. Credentials in a proxy URL
 // are never shown.
 
-import type { Env } from "../deps.ts";
+import type { Env } from "../env.ts";
 import { proxyFor } from "../api/proxy_env.ts";
 import { type Check, fail, pass } from "./check.ts";
 

@@ -3,7 +3,8 @@
 // throwaway entry within the store's time bound. Reasons are said in plain words: what libsecret
 // and D-Bus print ("Cannot autolaunch D-Bus without X11 $DISPLAY") means nothing to most users.
 
-import type { Env } from "../deps.ts";
+import { withDeadline } from "../deadline.ts";
+import type { Env } from "../env.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { openKeyring } from "../session/stored_sign_in.ts";
 import { keyringTimeoutMs } from "../settings.ts";
@@ -180,12 +181,8 @@ export function storeFailure(
 async function roundTrip(keyring: Keyring, timeoutMs: number, dbus: boolean): Promise<Check> {
   const secret = `probe-${crypto.randomUUID()}`;
   const started = performance.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   // Each call is bounded by the store itself; three of them get three bounds.
   const bound = timeoutMs * 3;
-  const expired = new Promise<"expired">((resolve) => {
-    timer = setTimeout(() => resolve("expired"), bound);
-  });
   const work = (async () => {
     try {
       await keyring.set(PROBE_KEY, secret);
@@ -196,7 +193,7 @@ async function roundTrip(keyring: Keyring, timeoutMs: number, dbus: boolean): Pr
     }
   })();
   try {
-    const outcome = await Promise.race([work, expired]);
+    const outcome = await withDeadline(work, bound, () => "expired" as const);
     if (outcome === "expired") {
       return storeFailure(`did not answer within ${bound / 1000} s`, dbus, ROUND_TRIP);
     }
@@ -218,7 +215,5 @@ async function roundTrip(keyring: Keyring, timeoutMs: number, dbus: boolean): Pr
       dbus,
       ROUND_TRIP,
     );
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -154,27 +154,6 @@ export function diagnosticLine(text: string, tool: string, secret?: string): str
   return clean.length > 200 ? `${clean.slice(0, 197)}...` : clean;
 }
 
-/** Runs `work` with an AbortSignal and a deadline; the deadline wins with keyring_unavailable. */
-export async function withDeadline<T>(
-  what: string,
-  timeoutMs: number,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(keyringUnavailable(`${what} did not answer within ${seconds(timeoutMs)}`));
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([work(controller.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export function seconds(ms: number): string {
   const s = ms / 1000;
   return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;

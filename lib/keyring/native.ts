@@ -17,8 +17,9 @@ import {
   keyringUnavailable,
   type NativeEntry,
   type NativeKeyringModule,
-  withDeadline,
+  seconds,
 } from "./keyring.ts";
+import { startHeldDeadline, withDeadline } from "../deadline.ts";
 import { JimError } from "../errors.ts";
 
 const PROBE_ACCOUNT = "jim:availability-probe";
@@ -133,11 +134,18 @@ export async function callNative<T>(
   work: (signal: AbortSignal) => Promise<T>,
   secret?: string,
 ): Promise<T> {
+  const controller = new AbortController();
   try {
-    return await withDeadline(`the native keyring (${what})`, timeoutMs, async (signal) => {
-      // Constructors throw synchronously (e.g. no Secret Service): keep them inside the try.
-      return await work(signal);
-    });
+    // `work` may throw before it returns a promise (a constructor: no Secret Service).
+    const working = (async () => await work(controller.signal))();
+    // Held: a pending addon promise need not keep the process alive, and a hang must be
+    // reported as one, not end the process under it.
+    return await withDeadline(working, timeoutMs, () => {
+      controller.abort();
+      throw keyringUnavailable(
+        `the native keyring (${what}) did not answer within ${seconds(timeoutMs)}`,
+      );
+    }, startHeldDeadline);
   } catch (error) {
     if (error instanceof JimError) throw error;
     const detail = diagnosticLine(

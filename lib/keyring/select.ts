@@ -1,6 +1,7 @@
 // Chooses the credential-store backend from JIM_KEYRING and the platform. Nothing is probed or
 // loaded here: selection is a PATH lookup at most, and backends probe when asked.
 
+import type { Env } from "../env.ts";
 import { usageError } from "../errors.ts";
 import { keyringTimeoutMs } from "../settings.ts";
 import { type Keyring, KEYRING_NAMES, type KeyringDeps, type KeyringName } from "./keyring.ts";
@@ -16,7 +17,7 @@ export type { Keyring, KeyringDeps } from "./keyring.ts";
 
 export function selectKeyring(
   platform: typeof Deno.build.os,
-  env: { get(name: string): string | undefined },
+  env: Env,
   deps?: Partial<KeyringDeps>,
 ): Keyring {
   const choice = keyringChoice(env.get("JIM_KEYRING"));

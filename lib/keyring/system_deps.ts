@@ -4,6 +4,7 @@
 
 import type { CommandRunner, KeyringDeps, NativeKeyringModule, RunResult } from "./keyring.ts";
 import { BASE_VARS, childEnv, SESSION_VARS } from "../child_env.ts";
+import { startDeadline, withDeadline } from "../deadline.ts";
 import { openWincredApi, type WincredApi } from "./wincred_api.ts";
 
 const MAX_OUTPUT_BYTES = 1 << 20;
@@ -72,14 +73,14 @@ async function runCommand(
   }
 
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const deadline = startDeadline(options.timeoutMs, () => {
     timedOut = true;
     try {
       child.kill("SIGKILL");
     } catch {
       // already gone
     }
-  }, options.timeoutMs);
+  });
 
   const stdout = options.discardStdout ? null : drain(child.stdout);
   const stderr = drain(child.stderr);
@@ -91,7 +92,7 @@ async function runCommand(
     await writer.close().catch(() => {});
   }
   const status = await child.status;
-  clearTimeout(timer);
+  deadline.cancel();
 
   // A grandchild may still hold the pipes open after the child exited; never wait on it for
   // longer than a short grace period.
@@ -128,10 +129,7 @@ function drain(stream: ReadableStream<Uint8Array>): Drain {
   })();
   return {
     async finish(graceMs) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const expired = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
-      await Promise.race([done, expired]);
-      clearTimeout(timer);
+      await withDeadline(done, graceMs, () => {});
       await reader.cancel().catch(() => {});
       await done;
       const bytes = new Uint8Array(size);

@@ -3,12 +3,15 @@
 // the current session (said on stderr when others stay open, so none is replaced in silence).
 
 import { JimError } from "../errors.ts";
-import type { Deps } from "../deps.ts";
+import type { SessionDeps } from "./session_deps.ts";
 import { AgentNotRunning } from "./agent_client.ts";
 import { asStatus, PROTOCOL_VERSION, type SessionRecord, type SessionStatus } from "./protocol.ts";
 import { VERSION } from "../version.ts";
 
-export async function adoptSession(deps: Deps, record: SessionRecord): Promise<SessionStatus> {
+export async function adoptSession(
+  deps: SessionDeps,
+  record: SessionRecord,
+): Promise<SessionStatus> {
   await ensureAgent(deps);
   try {
     return announceCurrent(deps, asStatus(await deps.agent.send({ op: "adopt", session: record })));
@@ -21,12 +24,12 @@ export async function adoptSession(deps: Deps, record: SessionRecord): Promise<S
 }
 
 /** Makes the instance's open session the current one (a connect that reused it). */
-export async function selectSession(deps: Deps, instance: string): Promise<SessionStatus> {
+export async function selectSession(deps: SessionDeps, instance: string): Promise<SessionStatus> {
   return announceCurrent(deps, asStatus(await deps.agent.send({ op: "select", instance })));
 }
 
 /** Says which instance later commands use, when sessions to others stay open. */
-function announceCurrent(deps: Deps, status: SessionStatus): SessionStatus {
+function announceCurrent(deps: SessionDeps, status: SessionStatus): SessionStatus {
   const others = (status.sessions ?? []).filter((session) => session.key !== status.key);
   if (status.connected && others.length > 0) {
     deps.io.err(
@@ -38,7 +41,7 @@ function announceCurrent(deps: Deps, status: SessionStatus): SessionStatus {
   return status;
 }
 
-async function ensureAgent(deps: Deps): Promise<void> {
+async function ensureAgent(deps: SessionDeps): Promise<void> {
   let hello;
   try {
     hello = await deps.agent.hello();
@@ -76,7 +79,7 @@ function olderProtocol(error: unknown): number | null {
   return Number.isInteger(version) && version > 0 && version < PROTOCOL_VERSION ? version : null;
 }
 
-async function waitUntilGone(deps: Deps): Promise<void> {
+async function waitUntilGone(deps: SessionDeps): Promise<void> {
   for (let i = 0; i < 50; i++) {
     // Gone means nothing answers at all: an old agent that refuses our hello is still there.
     const answer = await deps.agent.hello().then((hello) => hello !== null, () => true);

@@ -30,14 +30,16 @@ export async function agentMain(): Promise<number> {
         idleTimeoutMs: idleTimeoutMs(env),
         perform: async (session, credentials, call, shared) => {
           const trace: string[] = shared ?? [];
+          const traceLine = call.trace ? (line: string) => void trace.push(line) : undefined;
           const fetchFn = tracedFetch(fetch, {
             httpClient: caClient(session.caCertPem),
-            trace: call.trace ? (line) => trace.push(line) : undefined,
+            trace: traceLine,
           });
           try {
             const result = await performCall(session, credentials, call, {
               timeoutMs: session.httpTimeoutMs,
               fetch: fetchFn,
+              trace: traceLine,
             });
             return call.trace ? { ...result, trace } : result;
           } catch (error) {
@@ -47,14 +49,16 @@ export async function agentMain(): Promise<number> {
         },
         stream: async (session, credentials, call, sink) => {
           const trace: string[] = [];
+          const traceLine = call.trace ? (line: string) => void trace.push(line) : undefined;
           const fetchFn = tracedFetch(fetch, {
             httpClient: caClient(session.caCertPem),
-            trace: call.trace ? (line) => trace.push(line) : undefined,
+            trace: traceLine,
           });
           try {
             const items = await performStream(session, credentials, call, {
               timeoutMs: session.httpTimeoutMs,
               fetch: fetchFn,
+              trace: traceLine,
               signal: sink.signal,
               // Each page takes the trace lines made for it, so none pile up over a long walk.
               onPage: (items, page) => sink.onPage(items, trace.splice(0), page.bytes),

@@ -1,6 +1,7 @@
 // The session agent: a per-user background process that holds the session in memory and
 // performs API requests for later commands, so no secret is written to disk by jim.
 
+import { withDeadline } from "../deadline.ts";
 import { JimError } from "../errors.ts";
 import { FrameTooLarge, LineReader, writeLine } from "./framing.ts";
 import {
@@ -130,12 +131,12 @@ async function serve(
       (conn as Deno.TcpConn).setNoDelay(true);
       if (waiting.count >= MAX_UNAUTHENTICATED) {
         const busy = new JimError("protocol", BUSY_MESSAGE);
-        await withTimeout(writeLine(conn, errorResponse(busy)), 100).catch(() => {});
+        await withDeadline(writeLine(conn, errorResponse(busy)), 100, late).catch(() => {});
         return;
       }
       waiting.count++;
       try {
-        await withTimeout(answerHandshake(conn, reader, secret), HANDSHAKE_TIMEOUT_MS);
+        await withDeadline(answerHandshake(conn, reader, secret), HANDSHAKE_TIMEOUT_MS, late);
       } catch (error) {
         const refusal = error instanceof JimError ? error : new JimError(
           "protocol",
@@ -143,7 +144,7 @@ async function serve(
             ? `bad agent request: ${error.message}`
             : "bad agent request: not received in time",
         );
-        await withTimeout(writeLine(conn, errorResponse(refusal)), 100).catch(() => {});
+        await withDeadline(writeLine(conn, errorResponse(refusal)), 100, late).catch(() => {});
         return;
       } finally {
         waiting.count--;
@@ -151,7 +152,7 @@ async function serve(
     }
     let line: string | null;
     try {
-      line = await withTimeout(reader.readLine(MAX_REQUEST_BYTES), READ_TIMEOUT_MS);
+      line = await withDeadline(reader.readLine(MAX_REQUEST_BYTES), READ_TIMEOUT_MS, late);
     } catch (error) {
       const message = error instanceof FrameTooLarge
         ? `bad agent request: ${error.message}`
@@ -287,12 +288,7 @@ async function answersHello(endpoint: AgentEndpoint): Promise<boolean> {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("timeout")), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+/** A wait of the agent's that ran out; the caller says what came too late. */
+function late(): never {
+  throw new Error("timeout");
 }

@@ -1,6 +1,7 @@
 // Starts the session agent as a detached background process (its own session, no terminal),
 // re-running this same program: the compiled binary, or main.ts under the binary's permissions.
 
+import { withDeadline } from "../deadline.ts";
 import { JimError } from "../errors.ts";
 import { AGENT_V8_FLAGS, denoRunArgs, pathFromFileUrl } from "../runtime_flags.ts";
 import { BASE_VARS, childEnv, PROXY_VARS, SESSION_VARS } from "../child_env.ts";
@@ -55,15 +56,10 @@ export async function startAgentProcess(): Promise<void> {
     throw new JimError("agent", `cannot start the session agent: ${(error as Error).message}`);
   }
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new JimError("agent", "the session agent did not start in time")),
-      READY_TIMEOUT_MS,
-    );
-  });
   try {
-    const first = await Promise.race([firstLine(reader), timeout]).catch((error) => {
+    const first = await withDeadline(firstLine(reader), READY_TIMEOUT_MS, () => {
+      throw new JimError("agent", "the session agent did not start in time");
+    }).catch((error) => {
       try {
         child.kill("SIGKILL");
       } catch { /* already gone */ }
@@ -85,7 +81,6 @@ export async function startAgentProcess(): Promise<void> {
       );
     }
   } finally {
-    clearTimeout(timer);
     await reader.cancel().catch(() => {});
     child.unref();
   }

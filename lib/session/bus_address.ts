@@ -2,6 +2,8 @@
 // tokens through a bus that works now (the one of the shell that started it may be gone). Not a
 // secret, but it names where secret-tool connects, so only local socket forms are taken.
 
+import type { Env } from "../env.ts";
+
 const MAX_BUS_ADDRESS_LENGTH = 256;
 // unix:path=/run/user/1000/bus  /  unix:abstract=/tmp/dbus-XXXX,guid=<32 hex>
 const BUS_ADDRESS = /^unix:(?:path|abstract)=[A-Za-z0-9/._%+-]+(?:,guid=[0-9a-fA-F]{32})?$/;
@@ -31,7 +33,7 @@ export function busIsOwn(address: string): boolean {
 
 /** The command's session bus address, when it is one the agent would accept. */
 export function commandBusAddress(
-  env: { get(name: string): string | undefined },
+  env: Env,
 ): string | undefined {
   const value = env.get("DBUS_SESSION_BUS_ADDRESS");
   return isBusAddress(value) ? value : undefined;

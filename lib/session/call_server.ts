@@ -13,6 +13,8 @@ export interface CallTarget {
 export interface CallOptions {
   fetch?: typeof fetch;
   timeoutMs: number;
+  /** --verbose: the client's retries (the fetch traces each HTTP step). */
+  trace?: (line: string) => void;
 }
 
 export interface StreamOptions extends CallOptions {
@@ -73,6 +75,7 @@ function apiClient(
     credentials,
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
+    trace: options.trace,
     userAgent: `jim/${VERSION}`,
   });
 }

@@ -5,7 +5,7 @@
 // that was while several are open, so test and prod open side by side are never mixed up.
 
 import { JimError, usageError } from "../errors.ts";
-import type { Deps } from "../deps.ts";
+import type { SessionDeps } from "./session_deps.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { AgentNotRunning } from "./agent_client.ts";
 import { parseInstanceUrl } from "../api/instance_url.ts";
@@ -23,7 +23,9 @@ import {
 
 const notConnected = () => new JimError("not_connected", "You are not connected to JIM.");
 
-export function statelessCredentials(env: Deps["env"]): { url: string; apiKey: string } | null {
+export function statelessCredentials(
+  env: SessionDeps["env"],
+): { url: string; apiKey: string } | null {
   const url = env.get("JIM_URL");
   const apiKey = env.get("JIM_API_KEY");
   if (!url || !apiKey) return null;
@@ -31,7 +33,7 @@ export function statelessCredentials(env: Deps["env"]): { url: string; apiKey: s
 }
 
 /** The session commands use; stateless code loads only when JIM_URL and JIM_API_KEY are set. */
-export async function openSession(deps: Deps): Promise<SessionPort> {
+export async function openSession(deps: SessionDeps): Promise<SessionPort> {
   const stateless = statelessCredentials(deps.env);
   if (!stateless) return agentSession(deps);
   if (
@@ -50,7 +52,7 @@ export async function openSession(deps: Deps): Promise<SessionPort> {
 }
 
 /** The instance key a command named (--url, else JIM_URL alone); undefined: the current one. */
-export function namedInstance(deps: Deps): string | undefined {
+export function namedInstance(deps: SessionDeps): string | undefined {
   const text = deps.instanceUrl ?? deps.env.get("JIM_URL");
   return text ? parseInstanceUrl(text).key : undefined;
 }
@@ -59,7 +61,7 @@ export function namedInstance(deps: Deps): string | undefined {
  * The agent's status of the instance's session (the current one without an instance),
  * disconnected when no agent runs.
  */
-export async function agentStatus(deps: Deps, instance?: string): Promise<SessionStatus> {
+export async function agentStatus(deps: SessionDeps, instance?: string): Promise<SessionStatus> {
   try {
     return asStatus(
       await deps.agent.send(instance ? { op: "status", instance } : { op: "status" }),
@@ -71,18 +73,18 @@ export async function agentStatus(deps: Deps, instance?: string): Promise<Sessio
 }
 
 /** Which session a command that named none used, while several are open. */
-function sayUsing(deps: Deps, url: string | null, open: number): void {
+function sayUsing(deps: SessionDeps, url: string | null, open: number): void {
   if (open > 1 && url) deps.io.err(`Using ${url} (${open} sessions open; choose with --url).`);
 }
 
 /** The current session's instance, said on stderr while several are open. */
-async function currentInstance(deps: Deps): Promise<string | undefined> {
+async function currentInstance(deps: SessionDeps): Promise<string | undefined> {
   const status = asStatus(await deps.agent.send({ op: "status" }));
   sayUsing(deps, status.url, status.sessions?.length ?? 0);
   return status.key ?? undefined;
 }
 
-function agentSession(deps: Deps): SessionPort {
+function agentSession(deps: SessionDeps): SessionPort {
   const named = namedInstance(deps);
   const target = named ? { instance: named } : {};
   return {
@@ -149,7 +151,7 @@ function agentSession(deps: Deps): SessionPort {
 }
 
 /** The command's D-Bus session, so the agent can write rotated tokens through a live bus. */
-function busOf(deps: Deps): { bus?: string } {
+function busOf(deps: SessionDeps): { bus?: string } {
   const bus = commandBusAddress(deps.env);
   return bus ? { bus } : {};
 }

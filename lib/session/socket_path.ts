@@ -4,11 +4,8 @@
 // missing (Windows), the same path holds a 0600 file naming the agent's loopback port and a
 // per-start secret instead.
 
+import type { Env } from "../env.ts";
 import { JimError } from "../errors.ts";
-
-export interface SocketEnv {
-  get(name: string): string | undefined;
-}
 
 export interface AgentEndpoint {
   /** "unix": a socket at `path`; "tcp": 127.0.0.1, port and secret in the file at `path`. */
@@ -22,7 +19,7 @@ export interface AgentEndpoint {
 const MAX_SOCKET_PATH_BYTES = 103;
 
 export function agentEndpoint(
-  env: SocketEnv,
+  env: Env,
   uid: number | null,
   os: typeof Deno.build.os = Deno.build.os,
 ): AgentEndpoint {
@@ -44,7 +41,7 @@ export function agentEndpoint(
 }
 
 export function agentSocketPath(
-  env: SocketEnv,
+  env: Env,
   os: typeof Deno.build.os = Deno.build.os,
 ): string {
   const explicit = env.get("JIM_AGENT_SOCKET");

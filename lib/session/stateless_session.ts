@@ -2,7 +2,7 @@
 // no agent (CI and scripts). Loaded only in that mode, so agent commands do not pay for it.
 
 import { JimError } from "../errors.ts";
-import type { Deps } from "../deps.ts";
+import type { SessionDeps } from "./session_deps.ts";
 import { parseInstanceUrl, plainHttpWarning } from "../api/instance_url.ts";
 import { checkApiKey, previewApiKey } from "../api/api_key.ts";
 import { lazyImport } from "../lazy_import.ts";
@@ -10,7 +10,10 @@ import { httpTimeoutMs } from "../settings.ts";
 import { DISCONNECTED, type SessionStatus } from "./protocol.ts";
 import type { SessionPort } from "./session_port_types.ts";
 
-export function statelessSession(deps: Deps, creds: { url: string; apiKey: string }): SessionPort {
+export function statelessSession(
+  deps: SessionDeps,
+  creds: { url: string; apiKey: string },
+): SessionPort {
   const instance = (() => {
     try {
       return parseInstanceUrl(creds.url);
@@ -42,7 +45,7 @@ export function statelessSession(deps: Deps, creds: { url: string; apiKey: strin
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
         call,
-        { fetch: deps.fetch, timeoutMs },
+        { fetch: deps.fetch, timeoutMs, trace: deps.trace },
       );
     },
     async stream(call, onPage) {
@@ -53,7 +56,7 @@ export function statelessSession(deps: Deps, creds: { url: string; apiKey: strin
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
         call,
-        { fetch: deps.fetch, timeoutMs, onPage },
+        { fetch: deps.fetch, timeoutMs, trace: deps.trace, onPage },
       );
     },
     async batch(calls) {

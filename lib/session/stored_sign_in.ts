@@ -1,17 +1,16 @@
 // The stored sign-in: the OAuth refresh token kept in the OS credential store under the
 // instance key. Reading, writing back rotated tokens, and forgetting (disconnect).
 
-import type { Deps } from "../deps.ts";
+import type { SessionDeps } from "./session_deps.ts";
+import type { Env } from "../env.ts";
 import { JimError } from "../errors.ts";
 import type { Keyring } from "../keyring/keyring.ts";
 import { lazyImport } from "../lazy_import.ts";
 import { busIsOwn, commandBusAddress } from "./bus_address.ts";
 
-type KeyringEnv = { get(name: string): string | undefined };
-
 export async function openKeyring(
   platform: typeof Deno.build.os,
-  env: KeyringEnv,
+  env: Env,
   /** Variables for the store's helper processes (the agent's chosen D-Bus session). */
   childEnv?: Record<string, string>,
 ): Promise<Keyring> {
@@ -30,7 +29,7 @@ export async function openKeyring(
 /** The store if it answers, else null with the reason (missing, locked, disabled, hung). */
 export async function usableKeyring(
   platform: typeof Deno.build.os,
-  env: KeyringEnv,
+  env: Env,
 ): Promise<{ keyring: Keyring } | { keyring: null; reason: string; disabled: boolean }> {
   const keyring = await openKeyring(platform, env);
   const probe = await keyring.available();
@@ -88,7 +87,7 @@ function agentKeyring(choice: KeyringChoice | undefined, bus: string | undefined
 }
 
 /** The store choice to hand the agent with a persisted session. */
-export function keyringChoice(env: KeyringEnv): KeyringChoice {
+export function keyringChoice(env: Env): KeyringChoice {
   const bus = commandBusAddress(env);
   return {
     backend: env.get("JIM_KEYRING") || "auto",
@@ -113,7 +112,7 @@ export interface Forgotten {
  * entries, --all removes them without it and `unlisted` says so.
  */
 export async function forgetStoredSignIns(
-  deps: Pick<Deps, "platform" | "env">,
+  deps: Pick<SessionDeps, "platform" | "env">,
   target: { all: true } | { key: string },
   revoke?: (key: string, refreshToken: string) => Promise<void>,
 ): Promise<Forgotten> {

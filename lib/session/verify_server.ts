@@ -4,7 +4,7 @@
 // it, and the module's Get-JIMServerVersion.ps1 returns $null then.
 
 import { JimError } from "../errors.ts";
-import type { Deps } from "../deps.ts";
+import type { SessionDeps } from "./session_deps.ts";
 import type { InstanceUrl } from "../api/instance_url.ts";
 import { type Credentials, JimApiClient } from "../api/http_client.ts";
 import { httpTimeoutMs } from "../settings.ts";
@@ -19,7 +19,7 @@ export interface VerifiedServer {
 }
 
 export async function verifyServer(
-  deps: Deps,
+  deps: SessionDeps,
   instance: InstanceUrl,
   credentials: Credentials,
 ): Promise<VerifiedServer> {
@@ -29,6 +29,7 @@ export async function verifyServer(
       credentials: creds,
       fetch: deps.fetch,
       timeoutMs: httpTimeoutMs(deps.env),
+      trace: deps.trace,
       userAgent: `jim/${VERSION}`,
     });
   const anonymous = client({ kind: "none" });

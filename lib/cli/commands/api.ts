@@ -1,7 +1,7 @@
 // `jim api <path>`: any JIM REST call with the session's credentials, for what has no command.
 
 import { JimError, usageError } from "../../errors.ts";
-import type { Deps } from "../../deps.ts";
+import type { Deps } from "../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
 import { echoInput, hasSpaceOrControl, terminalSafeText } from "../../text.ts";
 import { openSession } from "../../session/session_port.ts";

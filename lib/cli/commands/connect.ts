@@ -1,45 +1,21 @@
 // `jim connect` / Connect-JIM: parse the parameter sets, then sign in with an API key here or
 // hand over to the interactive flows, and give the verified session to the agent.
 
-import { JimError, usageError } from "../../errors.ts";
-import type { Deps } from "../../deps.ts";
-import { type InstanceUrl, parseInstanceUrl, plainHttpWarning } from "../../api/instance_url.ts";
+import { usageError } from "../../errors.ts";
+import type { Deps } from "../deps.ts";
+import type { Env } from "../../env.ts";
+import { parseInstanceUrl, plainHttpWarning } from "../../api/instance_url.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
-import {
-  API_KEY_PREFIX,
-  type ApiKeySource,
-  checkApiKey,
-  keyFromStdin,
-  MAX_KEY_BYTES,
-} from "../../api/api_key.ts";
-import type { SessionStatus } from "../../session/protocol.ts";
+import { API_KEY_PREFIX, checkApiKey, keyFromStdin, MAX_KEY_BYTES } from "../../api/api_key.ts";
 import { adoptSession } from "../../session/adopt.ts";
 import { httpTimeoutMs } from "../../settings.ts";
 import { formatJson, formatList } from "../format.ts";
 import { lazyImport } from "../../lazy_import.ts";
 import { REDIRECT_HOSTS, type RedirectHostName } from "../command_defs.ts";
+import type { ConnectOptions } from "./connect_options.ts";
+import { type ConnectResult, connectResult } from "./connect_result.ts";
 
-export interface ConnectOptions {
-  instance: InstanceUrl;
-  /** Present for the API-key parameter set; the key is read from stdin at run time. */
-  apiKey?: { source: ApiKeySource; value?: string };
-  force: boolean;
-  noPersist: boolean;
-  timeoutSeconds: number;
-  deviceCode: boolean;
-  noBrowser: boolean;
-  /** Read pasted callback addresses from stdin even when it is not a terminal. */
-  paste: boolean;
-  redirectPort?: number;
-  redirectHost: RedirectHostName;
-  json: boolean;
-  style: "gnu" | "cmdlet";
-}
-
-export function parseConnect(
-  command: ParsedCommand,
-  env: { get(name: string): string | undefined },
-): ConnectOptions {
+export function parseConnect(command: ParsedCommand, env: Env): ConnectOptions {
   const v = command.values;
   const cmdlet = command.style === "cmdlet";
   const flag = (name: string) => optionName(command, name);
@@ -128,31 +104,6 @@ function parseRedirectHost(value: unknown, name: string): RedirectHostName {
   throw usageError(`${name} must be ${REDIRECT_HOSTS.join(" or ")}`);
 }
 
-/**
- * The object Connect-JIM returns, with its property names and order. Status holds the module's
- * values (src/JIM.PowerShell/Public/Connection/Connect-JIM.ps1): the server's health status
- * (`$health.status`, "healthy") for a new connection, CONNECTED_CACHED for a reused session or a
- * silent reconnect, CONNECTED_REFRESHED for a session to the same instance refreshed in place.
- */
-export interface ConnectResult {
-  Url: string;
-  AuthMethod: "OAuth" | "ApiKey";
-  Connected: boolean;
-  ServerVersion: string | null;
-  ExpiresAt: string | null;
-  Authorised: boolean;
-  Status: string;
-  ApiKey: string | null;
-}
-
-/** Connect-JIM.ps1: `Status = 'Connected (cached)'` when no sign-in was needed. */
-export const CONNECTED_CACHED = "Connected (cached)";
-/** Connect-JIM.ps1: `Status = 'Connected (refreshed)'` when a live session was refreshed. */
-export const CONNECTED_REFRESHED = "Connected (refreshed)";
-
-/** Connect-JIM.ps1 reuses a live session only while its token has more than 5 minutes left. */
-export const REUSE_MIN_LEFT_MS = 5 * 60_000;
-
 export async function runConnect(options: ConnectOptions, deps: Deps): Promise<number> {
   const result = options.apiKey
     ? await connectWithApiKey(options, deps)
@@ -202,20 +153,4 @@ async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<C
     httpTimeoutMs: httpTimeoutMs(deps.env),
   });
   return connectResult(status, verified.healthStatus);
-}
-
-export function connectResult(status: SessionStatus, state: string): ConnectResult {
-  if (!status.connected || !status.url || !status.authMethod) {
-    throw new JimError("agent", "the session agent did not keep the session");
-  }
-  return {
-    Url: status.url,
-    AuthMethod: status.authMethod,
-    Connected: true,
-    ServerVersion: status.serverVersion,
-    ExpiresAt: status.expiresAt,
-    Authorised: status.authorised,
-    Status: state,
-    ApiKey: status.apiKeyPreview ?? null,
-  };
 }

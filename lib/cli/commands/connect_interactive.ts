@@ -3,27 +3,28 @@
 // the refresh token when persistence is on, and give the session to the agent.
 
 import { JimError } from "../../errors.ts";
-import type { Deps } from "../../deps.ts";
-import type { ConnectOptions, ConnectResult } from "./connect.ts";
+import type { Deps } from "../deps.ts";
+import type { ConnectOptions } from "./connect_options.ts";
 import {
   CONNECTED_CACHED,
   CONNECTED_REFRESHED,
+  type ConnectResult,
   connectResult,
-  REUSE_MIN_LEFT_MS,
-} from "./connect.ts";
+} from "./connect_result.ts";
 import { adoptSession, selectSession } from "../../session/adopt.ts";
 import { verifyServer } from "../../session/verify_server.ts";
 import { asBatchResult, asStatus, type SessionStatus } from "../../session/protocol.ts";
-import { withInstanceLock } from "../../session/instance_lock.ts";
-import { currentUid, ensurePrivateDir, parentDir } from "../../session/socket_path.ts";
 import { httpTimeoutMs, idleTimeoutMs } from "../../settings.ts";
 import { duration } from "../../auth/waiting.ts";
 import { fetchAuthConfig } from "../../auth/auth_config.ts";
 import { discoverOidc, type OidcContext, type OidcTransport } from "../../auth/oidc_client.ts";
 import type { TokenSet } from "../../auth/token_set.ts";
-import { keyringChoice, usableKeyring } from "../../session/stored_sign_in.ts";
+import { keyringChoice } from "../../session/stored_sign_in.ts";
 import type { Keyring } from "../../keyring/keyring.ts";
 import { lazyImport } from "../../lazy_import.ts";
+
+/** Connect-JIM.ps1 reuses a live session only while its token has more than 5 minutes left. */
+const REUSE_MIN_LEFT_MS = 5 * 60_000;
 
 export async function connectInteractive(
   options: ConnectOptions,
@@ -51,7 +52,7 @@ export async function connectInteractive(
 
   let keyring: Keyring | null = null;
   if (!options.noPersist) {
-    const store = await usableKeyring(deps.platform, deps.env);
+    const store = await deps.credentialStore();
     if (store.keyring) keyring = store.keyring;
     else if (!store.disabled) {
       io.err(
@@ -66,10 +67,7 @@ export async function connectInteractive(
   let persisted = false;
   let cached = false;
   if (keyring && !options.force) {
-    const lockDir = parentDir(deps.agent.socketPath);
-    const silent = await withInstanceLock(
-      lockDir,
-      currentUid(),
+    const silent = await deps.withInstanceLock(
       instance.key,
       () => silentReconnect(deps, transport, ctx, keyring!, instance.key, instance.base),
     );
@@ -220,10 +218,7 @@ async function silentReconnect(
   );
   let tokens: TokenSet;
   try {
-    tokens = await refreshTokens(ctx, stored, {
-      instanceUrl: base,
-      transport,
-    });
+    tokens = await refreshTokens(ctx, stored, { clock: deps.now, instanceUrl: base, transport });
   } catch (error) {
     if (error instanceof JimError && error.code === "auth_failed") {
       await keyring.delete(key).catch(() => false);
@@ -292,28 +287,19 @@ async function interactiveSignIn(
       transport,
       timeoutSeconds: options.timeoutSeconds,
       notify,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      onInterrupt: onCtrlC,
+      sleep: deps.sleep,
+      clock: deps.now,
+      onInterrupt: deps.onInterrupt,
     });
   }
   const { signInWithBrowser } = await lazyImport<typeof import("../../auth/browser_flow.ts")>(
     import.meta.url,
     "../../auth/browser_flow.ts",
   );
-  const { openBrowser, runDetached } = await lazyImport<
-    typeof import("../../auth/browser_opener.ts")
-  >(import.meta.url, "../../auth/browser_opener.ts");
   const { remoteSessionWithoutDisplay } = await lazyImport<
     typeof import("../../auth/remote_session.ts")
   >(import.meta.url, "../../auth/remote_session.ts");
-  const { describePortHolder } = await lazyImport<typeof import("../../auth/port_holder.ts")>(
-    import.meta.url,
-    "../../auth/port_holder.ts",
-  );
-  // The forwarding page lives beside the agent's socket: a directory already checked to be the
-  // user's own and 0700.
-  const handoffDir = parentDir(deps.agent.socketPath);
-  await ensurePrivateDir(handoffDir, currentUid());
+  const handoffDir = await deps.handoffDir();
   const cmdlet = options.style === "cmdlet";
   const userBrowser = (deps.env.get("BROWSER") ?? "").trim() !== "";
   return signInWithBrowser(ctx, {
@@ -322,34 +308,21 @@ async function interactiveSignIn(
     redirectPort: options.redirectPort,
     redirectHost: options.redirectHost,
     noBrowser: options.noBrowser,
-    remote: remoteSessionWithoutDisplay(deps.env, deps.platform, hostName()),
+    remote: remoteSessionWithoutDisplay(deps.env, deps.platform, deps.hostName()),
     userBrowser,
     handoffDir,
     // A script's piped stdin is its own business: read it only when a person sits at it, or
     // when --paste says the pipe carries the address.
-    pasteInput: options.paste || Deno.stdin.isTerminal() ? Deno.stdin.readable : undefined,
+    pasteInput: options.paste || deps.io.stdinIsTerminal() ? deps.io.stdin() : undefined,
     deviceCodeCommand: typeof ctx.as.device_authorization_endpoint === "string"
       ? cmdlet
         ? `Connect-JIM -Url ${options.instance.base} -DeviceCode`
         : `jim connect ${options.instance.base} --device-code`
       : undefined,
-    describeBusyPort: (port) => describePortHolder(port, deps.platform),
-    onInterrupt: onCtrlC,
-    openBrowser: (url) =>
-      openBrowser(url, { env: deps.env, platform: deps.platform, run: runDetached }),
+    describeBusyPort: deps.describePortHolder,
+    onInterrupt: deps.onInterrupt,
+    openBrowser: deps.openBrowser,
     notify,
+    clock: deps.now,
   });
-}
-
-function onCtrlC(cancel: () => void): () => void {
-  Deno.addSignalListener("SIGINT", cancel);
-  return () => Deno.removeSignalListener("SIGINT", cancel);
-}
-
-function hostName(): string | undefined {
-  try {
-    return Deno.hostname();
-  } catch {
-    return undefined;
-  }
 }

@@ -1,7 +1,7 @@
 // `jim connected-system list|get` / Get-JIMConnectedSystem [-Id N] [-Name PATTERN].
 
 import { usageError } from "../../errors.ts";
-import type { Deps } from "../../deps.ts";
+import type { Deps } from "../deps.ts";
 import { optionName, type ParsedCommand } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
 import { formatJson, formatList, pascalCaseDeep, pascalCaseKeys, type Row } from "../format.ts";

@@ -2,7 +2,7 @@
 // agent, the credential store, the browser, the loopback ports, the proxy variables and the JIM
 // server with its identity provider — one line each, passed or failed with the fix.
 
-import type { Deps } from "../../deps.ts";
+import type { Deps } from "../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
 import { type InstanceUrl, parseInstanceUrl } from "../../api/instance_url.ts";
 import { formatJson } from "../format.ts";

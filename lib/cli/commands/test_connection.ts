@@ -2,7 +2,7 @@
 // server's health endpoint and the credentials, and reports token expiry.
 
 import { JimError } from "../../errors.ts";
-import type { Deps } from "../../deps.ts";
+import type { Deps } from "../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
 import type { SessionStatus } from "../../session/protocol.ts";

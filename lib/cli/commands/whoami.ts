@@ -1,7 +1,7 @@
 // `jim whoami`: the identity the session acts as, from /api/v1/userinfo, with PascalCase names in
 // a fixed order (as every other command prints them) and an API-key session said to be one.
 
-import type { Deps } from "../../deps.ts";
+import type { Deps } from "../deps.ts";
 import type { ParsedCommand } from "../parse.ts";
 import { openSession } from "../../session/session_port.ts";
 import { formatJson, formatList, pascalCaseKeys, type Row } from "../format.ts";
