@@ -13,12 +13,13 @@ import { rawExchange } from "./helpers/agent_socket.ts";
 import { assertClean, parseList } from "./helpers/cli_fixture.ts";
 import {
   type KeyringSession,
-  keyringSessionUnavailable,
+  keyringTest,
   secretTool,
   startKeyringSession,
 } from "./helpers/keyring_session.ts";
 import { JimEnv, type JimResult, ROOT_DIR, type RunOptions, spawnJim } from "./helpers/run_jim.ts";
 import { eventually } from "./helpers/sso_fixture.ts";
+import { needs } from "./helpers/platform_gate.ts";
 
 const USER = {
   username: "ada",
@@ -142,20 +143,14 @@ function lastBearerClaims(server: JimServer): Record<string, unknown> {
   return JSON.parse(atob(payload));
 }
 
-const missing = glewlwydUnavailable() ?? keyringSessionUnavailable();
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-
 /** Every test here shares the one Glewlwyd, so the sanitizers cannot attribute its resources. */
 function glewlwydTest(name: string, fn: () => Promise<void>): void {
-  const skip = missing !== null && !requireAll;
-  Deno.test({
-    // `deno test -q` hides why a test is ignored, so the name says it, and only when it is.
-    name: skip ? `${name} (skipped: ${missing})` : name,
-    ignore: skip,
+  Deno.test(keyringTest(needs("Glewlwyd", glewlwydUnavailable(), {
+    name,
     sanitizeOps: false,
     sanitizeResources: false,
     fn,
-  });
+  })));
 }
 
 glewlwydTest(

@@ -13,7 +13,7 @@ import { rawExchange } from "./helpers/agent_socket.ts";
 import { eventually, withSso } from "./helpers/sso_fixture.ts";
 import {
   type KeyringSession,
-  keyringTestGate,
+  keyringTest,
   secretTool,
   startKeyringSession,
 } from "./helpers/keyring_session.ts";
@@ -91,11 +91,10 @@ async function stopAgent(env: JimEnv): Promise<void> {
   await eventually(async () => !(await Deno.lstat(env.socketPath).then(() => true, () => false)));
 }
 
-Deno.test(
-  keyringTestGate(
+Deno.test(keyringTest({
+  name:
     "disconnect revokes the session's refresh token at the provider: a refresh with it is refused afterwards",
-  ),
-  () =>
+  fn: () =>
     withStage(async ({ env, lookup }) => {
       const idp = await startIdp();
       const server = await ssoServer(idp);
@@ -130,7 +129,7 @@ Deno.test(
         await idp.close();
       }
     }),
-);
+}));
 
 Deno.test("disconnect revokes a sign-in kept only in the agent's memory (no credential store)", () =>
   withSso(async ({ jim, server, signIn }) => {
@@ -151,11 +150,9 @@ Deno.test("disconnect revokes a sign-in kept only in the agent's memory (no cred
     ]);
   }));
 
-Deno.test(
-  keyringTestGate(
-    "disconnect --url revokes a stored sign-in while not connected, then forgets it",
-  ),
-  () =>
+Deno.test(keyringTest({
+  name: "disconnect --url revokes a stored sign-in while not connected, then forgets it",
+  fn: () =>
     withStage(async ({ env, lookup, store }) => {
       const idp = await startIdp();
       const server = await ssoServer(idp);
@@ -195,7 +192,7 @@ Deno.test(
         await idp.close();
       }
     }),
-);
+}));
 
 /**
  * An identity provider whose revocation endpoint refuses (401, no body, as Glewlwyd answers a
@@ -258,11 +255,10 @@ const PROVIDER_CASES = [
 ] as const;
 
 for (const { mode, what, flag, reason } of PROVIDER_CASES) {
-  Deno.test(
-    keyringTestGate(
+  Deno.test(keyringTest({
+    name:
       `a provider that ${what}: disconnect ${flag} still forgets the sign-in and says so in one line`,
-    ),
-    () =>
+    fn: () =>
       withStage(async ({ env, lookup, store }) => {
         const idp = fakeProvider(mode);
         const server = await startJimServer({
@@ -305,7 +301,7 @@ for (const { mode, what, flag, reason } of PROVIDER_CASES) {
           await idp.close();
         }
       }),
-  );
+  }));
 }
 
 Deno.test("disconnect --json says what was disconnected and how many sign-ins were removed", () =>
