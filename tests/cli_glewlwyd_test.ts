@@ -5,11 +5,9 @@
 // and jim environment. Sign-in goes through a scripted browser making the login page's calls.
 
 import assert from "node:assert/strict";
-import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { type Glewlwyd, glewlwydUnavailable, startGlewlwyd } from "../fixtures/glewlwyd.ts";
 import { driveGlewlwydDevice } from "../fixtures/glewlwyd_browser.ts";
 import { type JimServer, startJimServer } from "../fixtures/jim_server.ts";
-import { rawExchange } from "./helpers/agent_socket.ts";
 import { assertClean, parseList } from "./helpers/cli_fixture.ts";
 import {
   type KeyringSession,
@@ -108,17 +106,7 @@ async function withGlewlwyd(
       const text = await Deno.readTextFile(env.vars.JIM_TEST_BROWSER_LOG).catch(() => "");
       return text.split("\n").filter((line) => line.trim() !== "").length;
     },
-    async stopAgent() {
-      const answered = await rawExchange(
-        { path: env.socketPath },
-        `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`,
-      )
-        .then(() => true, () => false);
-      if (!answered) return;
-      await eventually(async () =>
-        !(await Deno.lstat(env.socketPath).then(() => true, () => false))
-      );
-    },
+    stopAgent: () => env.stopAgent(),
     async storedToken() {
       const out = await secretTool(keyring.env, ["lookup", "service", "JIM", "url", key]);
       return out.code === 0 && out.stdout !== "" ? out.stdout.replace(/\n$/, "") : null;

@@ -3,8 +3,6 @@
 // rotation write-back, disconnect and forget, interop with secret-tool, and unusable stores.
 
 import assert from "node:assert/strict";
-import { rawExchange } from "./helpers/agent_socket.ts";
-import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { startIdp } from "../fixtures/idp.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, ROOT_DIR, type RunOptions } from "./helpers/run_jim.ts";
@@ -93,17 +91,7 @@ async function withStage(
       );
       assert.equal(out.code, 0);
     },
-    async stopAgent() {
-      const answered = await rawExchange(
-        { path: env.socketPath },
-        `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`,
-      )
-        .then(() => true, () => false);
-      if (!answered) return;
-      await eventually(async () =>
-        !(await Deno.lstat(env.socketPath).then(() => true, () => false))
-      );
-    },
+    stopAgent: () => env.stopAgent(),
     async browserLaunches() {
       const text = await Deno.readTextFile(env.vars.JIM_TEST_BROWSER_LOG).catch(() => "");
       return text.split("\n").filter((line) => line.trim() !== "").length;

@@ -4,13 +4,11 @@
 // never answer, where the local forget still happens. And `disconnect --json`.
 
 import assert from "node:assert/strict";
-import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { type Idp, startIdp } from "../fixtures/idp.ts";
 import { type JimServer, startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, ROOT_DIR } from "./helpers/run_jim.ts";
 import { assertClean, TEST_KEY, withCli } from "./helpers/cli_fixture.ts";
-import { rawExchange } from "./helpers/agent_socket.ts";
-import { eventually, withSso } from "./helpers/sso_fixture.ts";
+import { withSso } from "./helpers/sso_fixture.ts";
 import {
   type KeyringSession,
   keyringTest,
@@ -84,13 +82,6 @@ function revocationLines(result: JimResult): string[] {
   return result.stderr.split("\n").filter((line) => /revoke/i.test(line));
 }
 
-async function stopAgent(env: JimEnv): Promise<void> {
-  await rawExchange({ path: env.socketPath }, `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`).catch(
-    () => {},
-  );
-  await eventually(async () => !(await Deno.lstat(env.socketPath).then(() => true, () => false)));
-}
-
 Deno.test(keyringTest({
   name:
     "disconnect revokes the session's refresh token at the provider: a refresh with it is refused afterwards",
@@ -159,7 +150,7 @@ Deno.test(keyringTest({
       try {
         const signIn = await env.run(["connect", server.url]);
         assert.equal(signIn.code, 0, signIn.stderr);
-        await stopAgent(env);
+        await env.stopAgent();
         const key = server.url.toLowerCase();
         const stored = await lookup(key);
         assert.ok(stored);

@@ -10,6 +10,8 @@ import {
   startGuarded,
 } from "../../fixtures/child_process.ts";
 import { denoRunArgs, pathFromFileUrl } from "../../lib/runtime_flags.ts";
+import { PROTOCOL_VERSION } from "../../lib/session/protocol.ts";
+import { rawExchange } from "./agent_socket.ts";
 import { FIXTURE_CHILD_ENV } from "../../fixtures/child_env_names.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -43,6 +45,8 @@ export interface RunOptions {
 }
 
 const KILL_AFTER_MS = 60_000;
+// Only the bound past which a stopped agent counts as hung, not a timing assert.
+const AGENT_EXIT_BOUND_MS = 30_000;
 
 /** A throwaway environment: its own HOME, runtime dir (agent socket) and temp dir. */
 export class JimEnv {
@@ -85,6 +89,25 @@ export class JimEnv {
 
   run(args: string[], options: RunOptions = {}): Promise<JimResult> {
     return runJim(args, { ...options, env: { ...this.vars, ...options.env } });
+  }
+
+  /**
+   * Ends this environment's agent the way logout or a crash would, without disconnecting (so
+   * nothing is revoked or forgotten): a bare shutdown, then its socket gone. No agent: nothing.
+   */
+  async stopAgent(): Promise<void> {
+    const answered = await rawExchange(
+      { path: this.socketPath },
+      `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`,
+    ).then(() => true, () => false);
+    if (!answered) return;
+    const deadline = Date.now() + AGENT_EXIT_BOUND_MS;
+    while (await Deno.lstat(this.socketPath).then(() => true, () => false)) {
+      if (Date.now() > deadline) {
+        throw new Error(`the agent's socket is still there ${AGENT_EXIT_BOUND_MS / 1000} s later`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Ends any agent this environment started, then removes the directory. */
