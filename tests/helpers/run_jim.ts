@@ -40,7 +40,7 @@ export interface RunOptions {
   /** Kill the process after this many ms (a guard against hangs, not a timing assert). */
   killAfterMs?: number;
   cwd?: string;
-  /** The argv that starts jim, instead of jimCommand(): an installed launcher. */
+  /** The argv that starts jim instead of jimCommand(): an installed launcher, other deno flags. */
   command?: string[];
 }
 
