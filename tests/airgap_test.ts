@@ -3,7 +3,7 @@
 // sign-in, which loads every lazily imported npm module the command needs.
 
 import assert from "node:assert/strict";
-import { MAIN } from "./helpers/run_jim.ts";
+import { MAIN, runJim } from "./helpers/run_jim.ts";
 import { denoRunArgs, JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
 import { assertClean, parseList } from "./helpers/cli_fixture.ts";
 import { withSso } from "./helpers/sso_fixture.ts";
@@ -12,9 +12,8 @@ Deno.test("deno run --cached-only with an empty DENO_DIR and no registry: SSO si
   await withSso(async ({ server, env }) => {
     const denoDir = `${env.dir}/empty-deno-dir`;
     await Deno.mkdir(denoDir);
-    const run = async (args: string[]) => {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [...denoRunArgs(JIM_V8_FLAGS, ["--cached-only"]), MAIN, ...args],
+    const run = (args: string[]) =>
+      runJim(args, {
         env: {
           ...env.vars,
           DENO_DIR: denoDir,
@@ -22,13 +21,9 @@ Deno.test("deno run --cached-only with an empty DENO_DIR and no registry: SSO si
           NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
           HTTPS_PROXY: "http://127.0.0.1:9",
         },
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-      return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-    };
+        command: [Deno.execPath(), ...denoRunArgs(JIM_V8_FLAGS, ["--cached-only"]), MAIN],
+        killAfterMs: 120_000,
+      });
     const version = await run(["--version"]);
     assert.equal(version.code, 0, version.stderr);
     const connect = await run(["connect", server.url, "--no-persist"]);

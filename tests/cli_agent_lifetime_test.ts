@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { assertOneLineError, withCli } from "./helpers/cli_fixture.ts";
 import { rawExchange } from "./helpers/agent_socket.ts";
 import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
+import { onlyOn } from "./helpers/platform_gate.ts";
 
 // The agent checks every 2 s; this is only the bound past which the test calls it a hang.
 const EXIT_BOUND_MS = 20_000;
@@ -36,11 +37,12 @@ async function unixAgentPid(path: string): Promise<number> {
   return hello.result.pid;
 }
 
-const linuxOnly = Deno.build.os !== "linux";
-
 Deno.test({
-  name: "the agent exits within seconds of its socket directory being removed (logout)",
-  ignore: linuxOnly,
+  ...onlyOn(
+    ["linux"],
+    "/proc",
+    "the agent exits within seconds of its socket directory being removed (logout)",
+  ),
   fn: async () => {
     await withCli(async ({ env, jim, connect }) => {
       await connect();
@@ -53,8 +55,11 @@ Deno.test({
 });
 
 Deno.test({
-  name: "the agent exits within seconds of its socket being replaced, and leaves the new one be",
-  ignore: linuxOnly,
+  ...onlyOn(
+    ["linux"],
+    "/proc",
+    "the agent exits within seconds of its socket being replaced, and leaves the new one be",
+  ),
   fn: async () => {
     await withCli(async ({ env, connect }) => {
       await connect();
@@ -72,8 +77,11 @@ Deno.test({
 });
 
 Deno.test({
-  name: "tcp transport: the agent exits within seconds of its port file being removed",
-  ignore: linuxOnly,
+  ...onlyOn(
+    ["linux"],
+    "/proc",
+    "tcp transport: the agent exits within seconds of its port file being removed",
+  ),
   fn: async () => {
     await withCli(
       async ({ env, jim, connect }) => {
@@ -90,9 +98,12 @@ Deno.test({
 });
 
 Deno.test({
-  name: "tcp transport: the agent exits within seconds of its port file being replaced by " +
-    "another agent's, and leaves that one be",
-  ignore: linuxOnly,
+  ...onlyOn(
+    ["linux"],
+    "/proc",
+    "tcp transport: the agent exits within seconds of its port file being replaced by " +
+      "another agent's, and leaves that one be",
+  ),
   fn: async () => {
     await withCli(
       async ({ env, connect }) => {

@@ -4,13 +4,12 @@
 
 import assert from "node:assert/strict";
 import { assertClean, TEST_KEY, withCli } from "./helpers/cli_fixture.ts";
-import { otherUserTestGate, withOtherUser } from "./helpers/other_user.ts";
+import { otherUserTest, withOtherUser } from "./helpers/other_user.ts";
 
-Deno.test({
-  ...otherUserTestGate(
+Deno.test(otherUserTest({
+  name:
     "without XDG_RUNTIME_DIR, a jim-<uid> directory another user made in TMPDIR does not stop " +
-      "connect: the socket goes to ~/.cache/jim, 0700",
-  ),
+    "connect: the socket goes to ~/.cache/jim, 0700",
   fn: () =>
     withOtherUser(async (user) => {
       await withCli(async ({ server, env, jim }) => {
@@ -40,4 +39,4 @@ Deno.test({
         }
       });
     }),
-});
+}));

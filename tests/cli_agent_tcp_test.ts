@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { assertClean, assertOneLineError, TEST_KEY, withCli } from "./helpers/cli_fixture.ts";
 import { rawExchange, tcpExchange } from "./helpers/agent_socket.ts";
-import { otherUserTestGate, withOtherUser } from "./helpers/other_user.ts";
+import { otherUserTest, withOtherUser } from "./helpers/other_user.ts";
+import { onlyOn } from "./helpers/platform_gate.ts";
 import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { VERSION } from "../lib/version.ts";
 
@@ -167,11 +168,10 @@ for await (const conn of listener) {
 }
 `;
 
-Deno.test({
-  ...otherUserTestGate(
+Deno.test(otherUserTest({
+  name:
     "tcp transport: another user's program on a dead agent's port gets neither the key nor the " +
-      "port file's secret, and connect starts a fresh agent",
-  ),
+    "port file's secret, and connect starts a fresh agent",
   fn: () =>
     withOtherUser(async (user) => {
       const fake = user.spawn([Deno.execPath(), "eval", FAKE_AGENT], {
@@ -242,7 +242,7 @@ Deno.test({
         await rest.catch(() => {});
       }
     }),
-});
+}));
 
 function vmRssKiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
@@ -252,9 +252,12 @@ function vmRssKiB(pid: number): number {
 }
 
 Deno.test({
-  name: "tcp transport: 200 connections each sending part of a huge first frame leave the " +
-    "agent's memory bounded, and it still serves",
-  ignore: Deno.build.os !== "linux",
+  ...onlyOn(
+    ["linux"],
+    "/proc",
+    "tcp transport: 200 connections each sending part of a huge first frame leave the " +
+      "agent's memory bounded, and it still serves",
+  ),
   fn: async () => {
     await withCli(
       async ({ env, jim, connect }) => {

@@ -10,7 +10,7 @@ import {
   withCli,
 } from "./helpers/cli_fixture.ts";
 import { denoRunArgs, JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
-import { MAIN } from "./helpers/run_jim.ts";
+import { MAIN, runJim } from "./helpers/run_jim.ts";
 import { rawExchange } from "./helpers/agent_socket.ts";
 import { onlyWhere } from "./helpers/platform_gate.ts";
 import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
@@ -242,15 +242,11 @@ Deno.test({
       await connect();
       // V8 rejects code cached under other flags, so an agent with flags of its own would make
       // the next command recompile (and rewrite) every module both load, errors.ts among them.
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [...denoRunArgs(JIM_V8_FLAGS, ["--log-level=debug"]), MAIN, "whoami"],
+      const out = await runJim(["whoami"], {
         env: env.vars,
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const log = new TextDecoder().decode(out.stderr);
+        command: [Deno.execPath(), ...denoRunArgs(JIM_V8_FLAGS, ["--log-level=debug"]), MAIN],
+      });
+      const log = out.stderr;
       assert.equal(out.code, 0, log.slice(-2000));
       assert.match(log, /V8 code cache hit for ES module: \S+\/lib\/errors\.ts/);
       const rewritten = log.split("\n").filter((line) =>

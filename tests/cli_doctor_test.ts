@@ -5,13 +5,12 @@
 import assert from "node:assert/strict";
 import { startIdp } from "../fixtures/idp.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
-import { makeTestCa, openSslAvailable } from "../fixtures/test_ca.ts";
+import { makeTestCa } from "../fixtures/test_ca.ts";
+import { startGuarded } from "../fixtures/child_process.ts";
 import { JimEnv, type JimResult, ROOT_DIR } from "./helpers/run_jim.ts";
 import { assertClean, TEST_KEY } from "./helpers/cli_fixture.ts";
-import { keyringTestGate, secretTool, startKeyringSession } from "./helpers/keyring_session.ts";
-
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-const haveOpenSsl = await openSslAvailable();
+import { keyringTest, secretTool, startKeyringSession } from "./helpers/keyring_session.ts";
+import { needsTool } from "./helpers/platform_gate.ts";
 
 /** The stdout lines of a doctor run, each checked to be one ✓ or ✗ line. */
 function doctorLines(result: JimResult): string[] {
@@ -33,11 +32,9 @@ function noBus(env: JimEnv): void {
   delete env.vars.DISPLAY;
 }
 
-Deno.test(
-  keyringTestGate(
-    "doctor without a D-Bus session bus says so in plain words, with the fix, and exits 1",
-  ),
-  async () => {
+Deno.test(keyringTest({
+  name: "doctor without a D-Bus session bus says so in plain words, with the fix, and exits 1",
+  fn: async () => {
     const env = await JimEnv.create({ JIM_KEYRING: "secret-tool" });
     noBus(env);
     try {
@@ -68,13 +65,11 @@ Deno.test(
       await env.dispose();
     }
   },
-);
+}));
 
-Deno.test(
-  keyringTestGate(
-    "doctor with a session bus but no Secret Service on it says so without D-Bus jargon",
-  ),
-  async () => {
+Deno.test(keyringTest({
+  name: "doctor with a session bus but no Secret Service on it says so without D-Bus jargon",
+  fn: async () => {
     const keyring = await startKeyringSession({ keyring: false });
     const env = await JimEnv.create({ ...keyring.env, JIM_KEYRING: "secret-tool" });
     try {
@@ -93,11 +88,11 @@ Deno.test(
       await keyring.close();
     }
   },
-);
+}));
 
-Deno.test(
-  keyringTestGate("doctor with the keyring collection locked says so, with the fix, and exits 1"),
-  async () => {
+Deno.test(keyringTest({
+  name: "doctor with the keyring collection locked says so, with the fix, and exits 1",
+  fn: async () => {
     const keyring = await startKeyringSession();
     const env = await JimEnv.create({ ...keyring.env, JIM_KEYRING: "secret-tool" });
     try {
@@ -115,21 +110,18 @@ Deno.test(
       await keyring.close();
     }
   },
-);
+}));
 
 Deno.test("doctor names the user's own process that holds port 8400, and exits 1", async () => {
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      "Deno.listen({ hostname: '127.0.0.1', port: 8400 }); console.log('ready'); setInterval(() => {}, 1000);",
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  const holder = startGuarded([
+    Deno.execPath(),
+    "eval",
+    "Deno.listen({ hostname: '127.0.0.1', port: 8400 }); console.log('ready'); setInterval(() => {}, 1000);",
+  ], { stderr: "inherit", killAfterMs: 120_000 });
+  const { pid } = holder.child;
   const env = await JimEnv.create();
   try {
-    const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const reader = holder.child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     const first = await reader.read();
     assert.match(first.value ?? "", /ready/, "the port holder did not start");
     reader.releaseLock();
@@ -139,22 +131,21 @@ Deno.test("doctor names the user's own process that holds port 8400, and exits 1
     const ports = lineFor(lines, "loopback ports");
     assert.match(
       ports,
-      new RegExp(`^✗ loopback ports: 8400 is held by your process deno \\(pid ${holder.pid}\\)`),
+      new RegExp(`^✗ loopback ports: 8400 is held by your process deno \\(pid ${pid}\\)`),
     );
-    assert.match(ports, new RegExp(`Fix: stop deno \\(kill ${holder.pid}\\)`));
+    assert.match(ports, new RegExp(`Fix: stop deno \\(kill ${pid}\\)`));
   } finally {
-    holder.kill("SIGKILL");
-    await holder.status;
-    await holder.stdout.cancel().catch(() => {});
+    holder.kill();
+    await holder.ended();
+    await holder.child.stdout.cancel().catch(() => {});
     await env.dispose();
   }
 });
 
-Deno.test(
-  keyringTestGate(
+Deno.test(keyringTest({
+  name:
     "doctor with the agent running, a working keyring and a reachable server: only ✓ lines, exit 0, and the --json shape",
-  ),
-  async () => {
+  fn: async () => {
     const keyring = await startKeyringSession();
     const idp = await startIdp();
     const server = await startJimServer({
@@ -219,13 +210,10 @@ Deno.test(
       await keyring.close();
     }
   },
-);
+}));
 
-Deno.test({
-  name: `doctor against a TLS server with an unknown CA names the issuer and the --ca-cert fix${
-    haveOpenSsl || requireAll ? "" : " (skipped: openssl not found)"
-  }`,
-  ignore: !haveOpenSsl && !requireAll,
+Deno.test(needsTool("openssl", {
+  name: "doctor against a TLS server with an unknown CA names the issuer and the --ca-cert fix",
   fn: async () => {
     const ca = await makeTestCa();
     const server = await startJimServer({ tls: { cert: ca.serverCertPem, key: ca.serverKeyPem } });
@@ -255,13 +243,11 @@ Deno.test({
       await ca.remove();
     }
   },
-});
+}));
 
-Deno.test(
-  keyringTestGate(
-    "doctor reports a rotated refresh token that could not be written back to a locked keyring",
-  ),
-  async () => {
+Deno.test(keyringTest({
+  name: "doctor reports a rotated refresh token that could not be written back to a locked keyring",
+  fn: async () => {
     const keyring = await startKeyringSession();
     const idp = await startIdp({ accessTokenTtlSeconds: 4 });
     const server = await startJimServer({
@@ -306,4 +292,4 @@ Deno.test(
       await keyring.close();
     }
   },
-);
+}));

@@ -5,20 +5,19 @@
 // and jim environment. Sign-in goes through a scripted browser making the login page's calls.
 
 import assert from "node:assert/strict";
-import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { type Glewlwyd, glewlwydUnavailable, startGlewlwyd } from "../fixtures/glewlwyd.ts";
 import { driveGlewlwydDevice } from "../fixtures/glewlwyd_browser.ts";
 import { type JimServer, startJimServer } from "../fixtures/jim_server.ts";
-import { rawExchange } from "./helpers/agent_socket.ts";
 import { assertClean, parseList } from "./helpers/cli_fixture.ts";
 import {
   type KeyringSession,
-  keyringSessionUnavailable,
+  keyringTest,
   secretTool,
   startKeyringSession,
 } from "./helpers/keyring_session.ts";
 import { JimEnv, type JimResult, ROOT_DIR, type RunOptions, spawnJim } from "./helpers/run_jim.ts";
 import { eventually } from "./helpers/sso_fixture.ts";
+import { needs } from "./helpers/platform_gate.ts";
 
 const USER = {
   username: "ada",
@@ -107,17 +106,7 @@ async function withGlewlwyd(
       const text = await Deno.readTextFile(env.vars.JIM_TEST_BROWSER_LOG).catch(() => "");
       return text.split("\n").filter((line) => line.trim() !== "").length;
     },
-    async stopAgent() {
-      const answered = await rawExchange(
-        { path: env.socketPath },
-        `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`,
-      )
-        .then(() => true, () => false);
-      if (!answered) return;
-      await eventually(async () =>
-        !(await Deno.lstat(env.socketPath).then(() => true, () => false))
-      );
-    },
+    stopAgent: () => env.stopAgent(),
     async storedToken() {
       const out = await secretTool(keyring.env, ["lookup", "service", "JIM", "url", key]);
       return out.code === 0 && out.stdout !== "" ? out.stdout.replace(/\n$/, "") : null;
@@ -142,20 +131,14 @@ function lastBearerClaims(server: JimServer): Record<string, unknown> {
   return JSON.parse(atob(payload));
 }
 
-const missing = glewlwydUnavailable() ?? keyringSessionUnavailable();
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-
 /** Every test here shares the one Glewlwyd, so the sanitizers cannot attribute its resources. */
 function glewlwydTest(name: string, fn: () => Promise<void>): void {
-  const skip = missing !== null && !requireAll;
-  Deno.test({
-    // `deno test -q` hides why a test is ignored, so the name says it, and only when it is.
-    name: skip ? `${name} (skipped: ${missing})` : name,
-    ignore: skip,
+  Deno.test(keyringTest(needs("Glewlwyd", glewlwydUnavailable(), {
+    name,
     sanitizeOps: false,
     sanitizeResources: false,
     fn,
-  });
+  })));
 }
 
 glewlwydTest(

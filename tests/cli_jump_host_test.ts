@@ -6,13 +6,10 @@
 import assert from "node:assert/strict";
 import { assertClean, assertOneLineError, parseList } from "./helpers/cli_fixture.ts";
 import { eventually, LOGIN, withSso } from "./helpers/sso_fixture.ts";
-import { jimCommand, type JimEnv, ROOT_DIR } from "./helpers/run_jim.ts";
-import { haveScript, startOnTerminal } from "./helpers/terminal_jim.ts";
+import { type JimEnv, ROOT_DIR, startJim } from "./helpers/run_jim.ts";
+import { startOnTerminal, terminalTest } from "./helpers/terminal_jim.ts";
 import { callbackAddress } from "../fixtures/scripted_browser.ts";
 
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-const terminal = requireAll || await haveScript();
-const needsTerminal = terminal ? "" : " (skipped: util-linux script is missing)";
 const OPENERS = `${ROOT_DIR}/fixtures/standins/openers`;
 const HOST = Deno.hostname();
 
@@ -43,10 +40,8 @@ function urlIn(line: string): string {
   return line.slice(line.indexOf("http"));
 }
 
-Deno.test({
-  name:
-    `jump host: no browser in an SSH session; the recipe; a wrong paste, then the right one${needsTerminal}`,
-  ignore: !terminal,
+Deno.test(terminalTest({
+  name: "jump host: no browser in an SSH session; the recipe; a wrong paste, then the right one",
   fn: async () => {
     await withSso(async ({ server, env, jim, idp }) => {
       const live = await startOnTerminal(["connect", server.url], sshSession(env));
@@ -92,12 +87,10 @@ Deno.test({
       assert.equal(JSON.parse(who.stdout).Sub, LOGIN);
     });
   },
-});
+}));
 
-Deno.test({
-  name:
-    `jump host: Ctrl-C ends the wait at once: one line, exit 130, the port free${needsTerminal}`,
-  ignore: !terminal,
+Deno.test(terminalTest({
+  name: "jump host: Ctrl-C ends the wait at once: one line, exit 130, the port free",
   fn: async () => {
     await withSso(async ({ server, env }) => {
       const live = await startOnTerminal(["connect", server.url], sshSession(env));
@@ -116,11 +109,10 @@ Deno.test({
       Deno.listen({ hostname: "127.0.0.1", port: 8400 }).close();
     });
   },
-});
+}));
 
-Deno.test({
-  name: `jump host: device code shows when the code expires; Ctrl-C ends it too${needsTerminal}`,
-  ignore: !terminal,
+Deno.test(terminalTest({
+  name: "jump host: device code shows when the code expires; Ctrl-C ends it too",
   fn: async () => {
     await withSso(async ({ server, env }) => {
       const live = await startOnTerminal(
@@ -139,37 +131,32 @@ Deno.test({
       assert.match(result.stderr, /\njim connect: sign-in cancelled\n$/);
     });
   },
-});
+}));
 
-/** jim with stdin a pipe the test writes to while reading stderr. */
+/** jim with stdin a pipe the test writes to while reading stderr; `shellTail` runs after it. */
 function spawnPiped(args: string[], vars: Record<string, string>, shellTail = "") {
-  const command = shellTail
-    ? ["sh", "-c", `"$@"; ${shellTail}`, "sh", ...jimCommand(), ...args]
-    : [...jimCommand(), ...args];
-  const child = new Deno.Command(command[0], {
-    args: command.slice(1),
+  const jim = startJim(args, {
     env: vars,
-    clearEnv: true,
     stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    killAfterMs: 120_000,
+    within: shellTail ? (argv) => ["sh", "-c", `"$@"; ${shellTail}`, "sh", ...argv] : undefined,
+  });
   let stderr = "";
   const stderrDone = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
+    for await (const chunk of jim.child.stderr.pipeThrough(new TextDecoderStream())) {
+      stderr += chunk;
+    }
   })();
-  const stdout = new Response(child.stdout).text();
-  const writer = child.stdin.getWriter();
+  const stdout = new Response(jim.child.stdout).text();
+  const writer = jim.child.stdin.getWriter();
   return {
     stderr: () => stderr,
     write: (text: string) => writer.write(new TextEncoder().encode(text)),
     close: () => writer.close(),
     async done() {
-      const status = await child.status;
-      clearTimeout(timer);
+      const code = await jim.ended();
       await stderrDone;
-      return { code: status.code, stdout: await stdout, stderr };
+      return { code, stdout: await stdout, stderr };
     },
   };
 }

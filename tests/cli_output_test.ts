@@ -5,9 +5,9 @@
 
 import assert from "node:assert/strict";
 import { JimEnv } from "./helpers/run_jim.ts";
-import { jimCommand } from "./helpers/run_jim.ts";
 import { assertClean, assertOneLineError, parseList, TEST_KEY } from "./helpers/cli_fixture.ts";
-import { type RawAnswer, runOnTerminal, startRawServer } from "./helpers/raw_http_server.ts";
+import { type RawAnswer, startRawServer } from "./helpers/raw_http_server.ts";
+import { runOnTerminal, terminalTest } from "./helpers/terminal_jim.ts";
 
 const COLLECTION = "/api/v1/synchronisation/connected-systems";
 
@@ -66,35 +66,41 @@ async function withRawJim(
   }
 }
 
-Deno.test("on a terminal, escapes in property names and values never reach it (get, list)", async () => {
-  await withRawJim(hostileAnswers, async (env) => {
-    const get = await runOnTerminal([...jimCommand(), "connected-system", "get", "1"], env.vars);
-    assert.equal(get.code, 0, get.output);
-    assert.doesNotMatch(get.output, UNSAFE, JSON.stringify(get.output));
-    assert.match(get.output, /^Name +: HR \[2J Feed$/m);
-    assert.match(get.output, /^Connector +: JIM File \]0;owned Connector \(2\)$/m);
-    assert.match(get.output, /^Marked +: a b$/m, "U+061C is filtered like the other bidi marks");
-    const list = await runOnTerminal([...jimCommand(), "connected-system", "list"], env.vars);
-    assert.equal(list.code, 0, list.output);
-    assert.doesNotMatch(list.output, UNSAFE, JSON.stringify(list.output));
-  });
-});
+Deno.test(terminalTest({
+  name: "on a terminal, escapes in property names and values never reach it (get, list)",
+  fn: async () => {
+    await withRawJim(hostileAnswers, async (env) => {
+      const get = await runOnTerminal(["connected-system", "get", "1"], env.vars);
+      assert.equal(get.code, 0, get.output);
+      assert.doesNotMatch(get.output, UNSAFE, JSON.stringify(get.output));
+      assert.match(get.output, /^Name +: HR \[2J Feed$/m);
+      assert.match(get.output, /^Connector +: JIM File \]0;owned Connector \(2\)$/m);
+      assert.match(get.output, /^Marked +: a b$/m, "U+061C is filtered like the other bidi marks");
+      const list = await runOnTerminal(["connected-system", "list"], env.vars);
+      assert.equal(list.code, 0, list.output);
+      assert.doesNotMatch(list.output, UNSAFE, JSON.stringify(list.output));
+    });
+  },
+}));
 
-Deno.test("jim api escapes control characters on a terminal and writes them untouched to a pipe", async () => {
-  await withRawJim(hostileAnswers, async (env) => {
-    const shown = await runOnTerminal([...jimCommand(), "api", "/raw", "--include"], env.vars);
-    assert.equal(shown.code, 0, shown.output);
-    assert.doesNotMatch(shown.output, UNSAFE, JSON.stringify(shown.output));
-    assert.ok(shown.output.includes("clear\\x1b[2Jscreen \\u202ereversed"), shown.output);
-    assert.ok(shown.output.includes("x-evil: v\\x9b31mred"), shown.output);
+Deno.test(terminalTest({
+  name: "jim api escapes control characters on a terminal and writes them untouched to a pipe",
+  fn: async () => {
+    await withRawJim(hostileAnswers, async (env) => {
+      const shown = await runOnTerminal(["api", "/raw", "--include"], env.vars);
+      assert.equal(shown.code, 0, shown.output);
+      assert.doesNotMatch(shown.output, UNSAFE, JSON.stringify(shown.output));
+      assert.ok(shown.output.includes("clear\\x1b[2Jscreen \\u202ereversed"), shown.output);
+      assert.ok(shown.output.includes("x-evil: v\\x9b31mred"), shown.output);
 
-    const piped = await env.run(["api", "/raw", "--include"]);
-    assertClean(piped);
-    assert.equal(piped.code, 0, piped.stderr);
-    assert.ok(piped.stdout.includes("clear\u001b[2Jscreen \u202ereversed\n"), piped.stdout);
-    assert.ok(piped.stdout.includes("x-evil: v\u009b31mred\n"), piped.stdout);
-  });
-});
+      const piped = await env.run(["api", "/raw", "--include"]);
+      assertClean(piped);
+      assert.equal(piped.code, 0, piped.stderr);
+      assert.ok(piped.stdout.includes("clear\u001b[2Jscreen \u202ereversed\n"), piped.stdout);
+      assert.ok(piped.stdout.includes("x-evil: v\u009b31mred\n"), piped.stdout);
+    });
+  },
+}));
 
 Deno.test("api --include puts one blank line between the headers and the body, as curl does", async () => {
   await withRawJim(hostileAnswers, async (env) => {

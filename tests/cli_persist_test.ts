@@ -3,8 +3,6 @@
 // rotation write-back, disconnect and forget, interop with secret-tool, and unusable stores.
 
 import assert from "node:assert/strict";
-import { rawExchange } from "./helpers/agent_socket.ts";
-import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { startIdp } from "../fixtures/idp.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, ROOT_DIR, type RunOptions } from "./helpers/run_jim.ts";
@@ -13,7 +11,7 @@ import { eventually, LOGIN } from "./helpers/sso_fixture.ts";
 import {
   type KeyringSession,
   type KeyringSessionOptions,
-  keyringTestGate,
+  keyringTest,
   secretTool as runSecretTool,
   startKeyringSession,
 } from "./helpers/keyring_session.ts";
@@ -93,17 +91,7 @@ async function withStage(
       );
       assert.equal(out.code, 0);
     },
-    async stopAgent() {
-      const answered = await rawExchange(
-        { path: env.socketPath },
-        `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`,
-      )
-        .then(() => true, () => false);
-      if (!answered) return;
-      await eventually(async () =>
-        !(await Deno.lstat(env.socketPath).then(() => true, () => false))
-      );
-    },
+    stopAgent: () => env.stopAgent(),
     async browserLaunches() {
       const text = await Deno.readTextFile(env.vars.JIM_TEST_BROWSER_LOG).catch(() => "");
       return text.split("\n").filter((line) => line.trim() !== "").length;
@@ -134,12 +122,9 @@ async function scanForTokens(dirs: string[]): Promise<void> {
   }
 }
 
-const gate = (name: string) => keyringTestGate(name);
-
-Deno.test({
-  ...gate(
+Deno.test(keyringTest({
+  name:
     "sign-in stores the refresh token where secret-tool finds it; a new shell reconnects silently",
-  ),
   fn: () =>
     withStage(async (s) => {
       const first = await s.signIn();
@@ -160,10 +145,10 @@ Deno.test({
       assert.equal(JSON.parse(who.stdout).Sub, LOGIN);
       assert.equal((await s.idp.stats()).refreshFailures, 0);
     }),
-});
+}));
 
-Deno.test({
-  ...gate("a stored token the provider rejects is deleted and the browser flow follows"),
+Deno.test(keyringTest({
+  name: "a stored token the provider rejects is deleted and the browser flow follows",
   fn: () =>
     withStage(async (s) => {
       await s.signIn();
@@ -177,10 +162,10 @@ Deno.test({
       const fresh = await s.lookup();
       assert.ok(fresh && fresh !== old);
     }),
-});
+}));
 
-Deno.test({
-  ...gate("--force ignores and overwrites the stored token; --no-persist neither reads nor writes"),
+Deno.test(keyringTest({
+  name: "--force ignores and overwrites the stored token; --no-persist neither reads nor writes",
   fn: () =>
     withStage(async (s) => {
       await s.signIn();
@@ -196,10 +181,10 @@ Deno.test({
       assert.equal(await s.browserLaunches(), 3, "--no-persist did not read the store");
       assert.equal(await s.lookup(), forced, "--no-persist did not write the store");
     }),
-});
+}));
 
-Deno.test({
-  ...gate("the agent writes every rotated refresh token back, so the next shell still reconnects"),
+Deno.test(keyringTest({
+  name: "the agent writes every rotated refresh token back, so the next shell still reconnects",
   fn: () =>
     withStage(async (s) => {
       const { values } = await s.signIn();
@@ -217,12 +202,11 @@ Deno.test({
         "the written-back token was the live one",
       );
     }, { ttl: 8 }),
-});
+}));
 
-Deno.test({
-  ...gate(
+Deno.test(keyringTest({
+  name:
     "an agent started by a command with JIM_KEYRING=none still writes back to the store connect chose",
-  ),
   fn: () =>
     withStage(async (s) => {
       // The API-key connect starts the agent with no store in its environment.
@@ -242,22 +226,20 @@ Deno.test({
       assert.equal(again.values.Status, "Connected (cached)");
       assert.equal((await s.idp.stats()).refreshFailures, 0);
     }, { ttl: 8 }),
-});
+}));
 
-Deno.test({
-  ...gate("API-key connections never touch the store"),
+Deno.test(keyringTest({
+  name: "API-key connections never touch the store",
   fn: () =>
     withStage(async (s) => {
       const result = await s.jim(["connect", s.url, "--api-key-stdin"], { stdin: TEST_KEY });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(await s.lookup(), null);
     }),
-});
+}));
 
-Deno.test({
-  ...gate(
-    "disconnect forgets the connected instance, whatever the auth method; IdP note after OAuth",
-  ),
+Deno.test(keyringTest({
+  name: "disconnect forgets the connected instance, whatever the auth method; IdP note after OAuth",
   fn: () =>
     withStage(async (s) => {
       await s.signIn();
@@ -284,12 +266,11 @@ Deno.test({
       assert.equal(idle.stderr, "");
       assert.equal(await s.lookup(), "still-here");
     }),
-});
+}));
 
-Deno.test({
-  ...gate(
+Deno.test(keyringTest({
+  name:
     "disconnect --url works while not connected; URL variants map to one key, ports and schemes do not",
-  ),
   fn: () =>
     withStage(async (s) => {
       const keys = [
@@ -327,10 +308,10 @@ Deno.test({
       const none = await s.jim(["Disconnect-JIM", "-Url", "https://jim.example.com"]);
       assert.match(none.stderr, /There was no stored sign-in for https:\/\/jim\.example\.com:443/);
     }),
-});
+}));
 
-Deno.test({
-  ...gate("disconnect --all removes every JIM token and says how many"),
+Deno.test(keyringTest({
+  name: "disconnect --all removes every JIM token and says how many",
   fn: () =>
     withStage(async (s) => {
       await s.signIn();
@@ -343,10 +324,10 @@ Deno.test({
       assert.equal(await s.lookup("https://a.example.com:443"), null);
       assert.equal((await s.jim(["whoami"])).code, 3, "the session ended too");
     }),
-});
+}));
 
-Deno.test({
-  ...gate("an entry stored with plain secret-tool is used for silent reconnect (interop)"),
+Deno.test(keyringTest({
+  name: "an entry stored with plain secret-tool is used for silent reconnect (interop)",
   fn: () =>
     withStage(async (s) => {
       await s.signIn(["--no-persist"]);
@@ -361,10 +342,10 @@ Deno.test({
       const again = await s.signIn();
       assert.equal(again.values.Status, "Connected (cached)");
     }),
-});
+}));
 
-Deno.test({
-  ...gate("no Secret Service on the bus: one notice, and sign-in works in memory"),
+Deno.test(keyringTest({
+  name: "no Secret Service on the bus: one notice, and sign-in works in memory",
   fn: () =>
     withStage(async (s) => {
       const { values, result } = await s.signIn();
@@ -376,10 +357,10 @@ Deno.test({
         /credential store is unavailable.*memory only, in the session agent: it lasts until jim disconnect, the end of this login, or 8 hours without a command.*API key/,
       );
     }, { keyring: { keyring: false } }),
-});
+}));
 
-Deno.test({
-  ...gate("a store that never answers: the notice comes within the bound and sign-in works"),
+Deno.test(keyringTest({
+  name: "a store that never answers: the notice comes within the bound and sign-in works",
   fn: () =>
     withStage(async (s) => {
       const pidFile = `${s.env.dir}/hung-secret-tool.pid`;
@@ -400,10 +381,10 @@ Deno.test({
       assert.ok(pid > 0);
       assert.throws(() => Deno.statSync(`/proc/${pid}`), Deno.errors.NotFound, `${pid} alive`);
     }),
-});
+}));
 
-Deno.test({
-  ...gate("the macOS backend through a stand-in security: the token goes on stdin, never argv"),
+Deno.test(keyringTest({
+  name: "the macOS backend through a stand-in security: the token goes on stdin, never argv",
   fn: () =>
     withStage(async (s) => {
       const log = `${s.env.dir}/security.log`;
@@ -430,10 +411,10 @@ Deno.test({
       await Deno.remove(`${log}.store.json`);
       await Deno.remove(log);
     }),
-});
+}));
 
-Deno.test({
-  ...gate("silent reconnect against a provider that refuses a refresh without scope"),
+Deno.test(keyringTest({
+  name: "silent reconnect against a provider that refuses a refresh without scope",
   fn: () =>
     withStage(async (s) => {
       await s.idp.configure({ refreshRequiresScope: true });
@@ -444,10 +425,10 @@ Deno.test({
       assert.equal(await s.browserLaunches(), 1, "no browser: the refresh carried scope");
       assert.equal((await s.idp.stats()).refreshFailures, 0);
     }),
-});
+}));
 
-Deno.test({
-  ...gate("a bare 400 to the stored token's refresh: the entry is deleted and the browser follows"),
+Deno.test(keyringTest({
+  name: "a bare 400 to the stored token's refresh: the entry is deleted and the browser follows",
   fn: () =>
     withStage(async (s) => {
       await s.signIn();
@@ -462,10 +443,10 @@ Deno.test({
       const fresh = await s.lookup();
       assert.ok(fresh && fresh !== old, "the browser sign-in's token replaced the dead one");
     }),
-});
+}));
 
-Deno.test({
-  ...gate("a 503 to the stored token's refresh: the browser follows and the stored token is kept"),
+Deno.test(keyringTest({
+  name: "a 503 to the stored token's refresh: the browser follows and the stored token is kept",
   fn: () =>
     withStage(async (s) => {
       await s.signIn();
@@ -487,12 +468,11 @@ Deno.test({
       const again = await s.signIn();
       assert.equal(again.values.Status, "Connected (cached)");
     }),
-});
+}));
 
-Deno.test({
-  ...gate(
+Deno.test(keyringTest({
+  name:
     "a rotated token the store refuses (over its size limit): the spent entry is deleted, with a warning and in status",
-  ),
   fn: () =>
     withStage(async (s) => {
       const { values } = await s.signIn();
@@ -519,10 +499,10 @@ Deno.test({
       // The session itself goes on working.
       assert.equal((await s.jim(["whoami"])).code, 0);
     }, { ttl: 8 }),
-});
+}));
 
-Deno.test({
-  ...gate("a huge expires_in: test-connection works and disconnect removes the stored token"),
+Deno.test(keyringTest({
+  name: "a huge expires_in: test-connection works and disconnect removes the stored token",
   fn: () =>
     withStage(async (s) => {
       await s.idp.configure({ tokenExpiresIn: 1e15 });
@@ -536,12 +516,11 @@ Deno.test({
       assert.match(out.stderr, /Removed the stored sign-in for /);
       assert.equal(await s.lookup(), null);
     }),
-});
+}));
 
-Deno.test({
-  ...gate(
+Deno.test(keyringTest({
+  name:
     "a locked keyring at write-back: the command still works and says the stored sign-in is stale",
-  ),
   fn: () =>
     withStage(async (s) => {
       const { values } = await s.signIn();
@@ -558,7 +537,7 @@ Deno.test({
       const status = await s.jim(["test-connection"]);
       assert.match(status.stderr, /^Warning: the renewed sign-in could not be saved/m);
     }, { ttl: 8, env: { JIM_KEYRING_TIMEOUT: "3" } }),
-});
+}));
 
 /** A second, separate Secret Service (another login, another bus) for the same jim environment. */
 async function secondSession(s: Stage) {
@@ -574,10 +553,9 @@ async function secondSession(s: Stage) {
   return { session: other, env: vars, lookup };
 }
 
-Deno.test({
-  ...gate(
+Deno.test(keyringTest({
+  name:
     "the shell that connected is gone: the agent writes the rotated token through the next command's D-Bus session",
-  ),
   fn: () =>
     withStage(async (s) => {
       const { values } = await s.signIn();
@@ -603,12 +581,11 @@ Deno.test({
         await second.session.close();
       }
     }, { ttl: 8 }),
-});
+}));
 
-Deno.test({
-  ...gate(
+Deno.test(keyringTest({
+  name:
     "no store reachable at the refresh: a warning, then the write succeeds at a later command with a live D-Bus session",
-  ),
   fn: () =>
     withStage(async (s) => {
       const { values } = await s.signIn();
@@ -647,16 +624,16 @@ Deno.test({
         await second.session.close();
       }
     }, { ttl: 8 }),
-});
+}));
 
-Deno.test({
-  ...gate("after the suite, no token appears in any file under the test homes and temp dirs"),
+Deno.test(keyringTest({
+  name: "after the suite, no token appears in any file under the test homes and temp dirs",
   fn: () => {
     assert.ok(seenTokens.size > 0, "the suite saw tokens to look for");
     assert.ok(scannedFiles > 0, "the scan read files");
     assert.deepEqual(scanHits, []);
   },
-});
+}));
 
 async function* walk(dir: string): AsyncGenerator<string> {
   let entries: Deno.DirEntry[];

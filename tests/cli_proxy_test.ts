@@ -9,14 +9,10 @@
 import assert from "node:assert/strict";
 import { type ConnectProxy, startConnectProxy } from "../fixtures/connect_proxy.ts";
 import { type JimServer, startJimServer } from "../fixtures/jim_server.ts";
-import { makeTestCa, openSslAvailable, type TestCa } from "../fixtures/test_ca.ts";
+import { makeTestCa, type TestCa } from "../fixtures/test_ca.ts";
 import { JimEnv } from "./helpers/run_jim.ts";
 import { assertClean, assertOneLineError, TEST_KEY } from "./helpers/cli_fixture.ts";
-
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-const haveOpenSsl = await openSslAvailable();
-const skip = !haveOpenSsl && !requireAll;
-const skipNote = skip ? " (skipped: openssl not found)" : "";
+import { needsTool } from "./helpers/platform_gate.ts";
 
 interface Rig {
   ca: TestCa;
@@ -63,9 +59,8 @@ async function connectAndWhoami(rig: Rig, vars: Record<string, string>): Promise
   assert.equal(JSON.parse(who.stdout).Name, "proxy-key");
 }
 
-Deno.test({
-  name: `HTTPS_PROXY: connect and the agent's calls go through the proxy with CONNECT${skipNote}`,
-  ignore: skip,
+Deno.test(needsTool("openssl", {
+  name: "HTTPS_PROXY: connect and the agent's calls go through the proxy with CONNECT",
   fn: () =>
     withRig(async (rig) => {
       await connectAndWhoami(rig, { HTTPS_PROXY: rig.proxy.url });
@@ -92,33 +87,30 @@ Deno.test({
       assert.equal(rig.proxy.tunnels.length, seen);
       assert.equal(rig.server.requests.length, requests, "nothing may reach the server directly");
     }),
-});
+}));
 
-Deno.test({
-  name: `lower-case https_proxy is honoured too${skipNote}`,
-  ignore: skip,
+Deno.test(needsTool("openssl", {
+  name: "lower-case https_proxy is honoured too",
   fn: () =>
     withRig(async (rig) => {
       await connectAndWhoami(rig, { https_proxy: rig.proxy.url });
       assert.ok(rig.proxy.tunnels.length >= 1, "the proxy saw no CONNECT");
       assert.deepEqual(new Set(rig.proxy.tunnels), new Set([rig.target]));
     }),
-});
+}));
 
-Deno.test({
-  name: `NO_PROXY=127.0.0.1 bypasses HTTPS_PROXY for connect and the agent${skipNote}`,
-  ignore: skip,
+Deno.test(needsTool("openssl", {
+  name: "NO_PROXY=127.0.0.1 bypasses HTTPS_PROXY for connect and the agent",
   fn: () =>
     withRig(async (rig) => {
       await connectAndWhoami(rig, { HTTPS_PROXY: rig.proxy.url, NO_PROXY: "127.0.0.1" });
       assert.deepEqual(rig.proxy.tunnels, [], "the proxy should have seen nothing");
       assert.ok(rig.server.requests.some((r) => r.path === "/api/v1/userinfo"));
     }),
-});
+}));
 
-Deno.test({
-  name: `HTTPS_PROXY at a closed port: connect fails with one line, exit 1${skipNote}`,
-  ignore: skip,
+Deno.test(needsTool("openssl", {
+  name: "HTTPS_PROXY at a closed port: connect fails with one line, exit 1",
   fn: () =>
     withRig(async (rig) => {
       const dead = await closedPort();
@@ -137,7 +129,7 @@ Deno.test({
       );
       assert.deepEqual(rig.server.requests, [], "nothing may reach the server directly");
     }),
-});
+}));
 
 function reEscape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");

@@ -6,12 +6,8 @@ import assert from "node:assert/strict";
 import { assertClean, parseList } from "./helpers/cli_fixture.ts";
 import { withSso } from "./helpers/sso_fixture.ts";
 import { spawnJim } from "./helpers/run_jim.ts";
-import { haveScript, startOnTerminal, type TerminalJim } from "./helpers/terminal_jim.ts";
+import { startOnTerminal, type TerminalJim, terminalTest } from "./helpers/terminal_jim.ts";
 import { ALL_REDIRECT_PORTS } from "../fixtures/idp.ts";
-
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-const terminal = requireAll || await haveScript();
-const needsTerminal = terminal ? "" : " (skipped: util-linux script is missing)";
 
 const BUSY_LINE =
   /^Redirect port 8400 is busy \(8400 held by another jim sign-in \(pid (\d+)\)\), so jim listens on 8401: the identity provider must list http:\/\/localhost:8401\/callback\/ as a redirect URI, or it refuses the sign-in\.$/m;
@@ -26,10 +22,9 @@ async function holdPort8400(vars: Record<string, string>, url: string): Promise<
   return first;
 }
 
-Deno.test({
+Deno.test(terminalTest({
   name:
-    `redirect port: 8400 held by another sign-in, provider registers only 8400: one line naming it, then a clear timeout${needsTerminal}`,
-  ignore: !terminal,
+    "redirect port: 8400 held by another sign-in, provider registers only 8400: one line naming it, then a clear timeout",
   fn: async () => {
     await withSso(async ({ server, env }) => {
       const first = await holdPort8400(env.vars, server.url);
@@ -53,12 +48,11 @@ Deno.test({
       assert.equal((await first.done()).code, 130, "the first sign-in was still waiting");
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(terminalTest({
   name:
-    `redirect port: with 8400-8409 registered, the sign-in on 8401 succeeds after the same line${needsTerminal}`,
-  ignore: !terminal,
+    "redirect port: with 8400-8409 registered, the sign-in on 8401 succeeds after the same line",
   fn: async () => {
     await withSso(async ({ server, env }) => {
       const first = await holdPort8400(env.vars, server.url);
@@ -75,7 +69,7 @@ Deno.test({
       }
     }, { idp: { redirectPorts: ALL_REDIRECT_PORTS } });
   },
-});
+}));
 
 Deno.test("redirect port: a program of this user on 8400 is named by its program", async () => {
   const blocker = Deno.listen({ hostname: "127.0.0.1", port: 8400 });

@@ -4,16 +4,14 @@
 // never answer, where the local forget still happens. And `disconnect --json`.
 
 import assert from "node:assert/strict";
-import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { type Idp, startIdp } from "../fixtures/idp.ts";
 import { type JimServer, startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, ROOT_DIR } from "./helpers/run_jim.ts";
 import { assertClean, TEST_KEY, withCli } from "./helpers/cli_fixture.ts";
-import { rawExchange } from "./helpers/agent_socket.ts";
-import { eventually, withSso } from "./helpers/sso_fixture.ts";
+import { withSso } from "./helpers/sso_fixture.ts";
 import {
   type KeyringSession,
-  keyringTestGate,
+  keyringTest,
   secretTool,
   startKeyringSession,
 } from "./helpers/keyring_session.ts";
@@ -84,18 +82,10 @@ function revocationLines(result: JimResult): string[] {
   return result.stderr.split("\n").filter((line) => /revoke/i.test(line));
 }
 
-async function stopAgent(env: JimEnv): Promise<void> {
-  await rawExchange({ path: env.socketPath }, `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`).catch(
-    () => {},
-  );
-  await eventually(async () => !(await Deno.lstat(env.socketPath).then(() => true, () => false)));
-}
-
-Deno.test(
-  keyringTestGate(
+Deno.test(keyringTest({
+  name:
     "disconnect revokes the session's refresh token at the provider: a refresh with it is refused afterwards",
-  ),
-  () =>
+  fn: () =>
     withStage(async ({ env, lookup }) => {
       const idp = await startIdp();
       const server = await ssoServer(idp);
@@ -130,7 +120,7 @@ Deno.test(
         await idp.close();
       }
     }),
-);
+}));
 
 Deno.test("disconnect revokes a sign-in kept only in the agent's memory (no credential store)", () =>
   withSso(async ({ jim, server, signIn }) => {
@@ -151,18 +141,16 @@ Deno.test("disconnect revokes a sign-in kept only in the agent's memory (no cred
     ]);
   }));
 
-Deno.test(
-  keyringTestGate(
-    "disconnect --url revokes a stored sign-in while not connected, then forgets it",
-  ),
-  () =>
+Deno.test(keyringTest({
+  name: "disconnect --url revokes a stored sign-in while not connected, then forgets it",
+  fn: () =>
     withStage(async ({ env, lookup, store }) => {
       const idp = await startIdp();
       const server = await ssoServer(idp);
       try {
         const signIn = await env.run(["connect", server.url]);
         assert.equal(signIn.code, 0, signIn.stderr);
-        await stopAgent(env);
+        await env.stopAgent();
         const key = server.url.toLowerCase();
         const stored = await lookup(key);
         assert.ok(stored);
@@ -195,7 +183,7 @@ Deno.test(
         await idp.close();
       }
     }),
-);
+}));
 
 /**
  * An identity provider whose revocation endpoint refuses (401, no body, as Glewlwyd answers a
@@ -258,11 +246,10 @@ const PROVIDER_CASES = [
 ] as const;
 
 for (const { mode, what, flag, reason } of PROVIDER_CASES) {
-  Deno.test(
-    keyringTestGate(
+  Deno.test(keyringTest({
+    name:
       `a provider that ${what}: disconnect ${flag} still forgets the sign-in and says so in one line`,
-    ),
-    () =>
+    fn: () =>
       withStage(async ({ env, lookup, store }) => {
         const idp = fakeProvider(mode);
         const server = await startJimServer({
@@ -305,7 +292,7 @@ for (const { mode, what, flag, reason } of PROVIDER_CASES) {
           await idp.close();
         }
       }),
-  );
+  }));
 }
 
 Deno.test("disconnect --json says what was disconnected and how many sign-ins were removed", () =>

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { assertClean, assertOneLineError, TEST_KEY, withCli } from "./helpers/cli_fixture.ts";
-import { jimCommand } from "./helpers/run_jim.ts";
+import { startJim } from "./helpers/run_jim.ts";
 
 Deno.test("bad JIM_HTTP_TIMEOUT and JIM_AGENT_IDLE_TIMEOUT are usage errors naming the variable", async () => {
   await withCli(async ({ server, jim }) => {
@@ -113,20 +113,13 @@ Deno.test("commands through the agent never read JIM_CA_CERT: the agent has the 
 Deno.test("a reader that closes the pipe early ends jim quietly", async () => {
   await withCli(async ({ env, connect }) => {
     await connect();
-    const [cmd, ...prefix] = jimCommand();
-    const child = new Deno.Command(cmd, {
-      args: [...prefix, "connected-system", "list"],
-      env: env.vars,
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const jim = startJim(["connected-system", "list"], { env: env.vars });
     // Close the read end before jim has started, as `jim ... | head -0` would: its first write
     // meets a closed pipe.
-    await child.stdout.cancel();
-    const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    await jim.child.stdout.cancel();
+    const [code, stderr] = await Promise.all([jim.ended(), new Response(jim.child.stderr).text()]);
     assert.doesNotMatch(stderr, /Broken pipe|unexpected error/);
     assert.equal(stderr, "");
-    assert.equal(status.code, 0);
+    assert.equal(code, 0);
   });
 });

@@ -9,9 +9,8 @@ import { spawnJim } from "./helpers/run_jim.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
 import { ALL_REDIRECT_PORTS } from "../fixtures/idp.ts";
 import { driveDeviceCode } from "../fixtures/scripted_browser.ts";
-import { chromiumAvailable } from "../fixtures/chromium_browser.ts";
-
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
+import { chromiumMissing } from "../fixtures/chromium_browser.ts";
+import { needs } from "./helpers/platform_gate.ts";
 
 Deno.test("SSO sign-in through the browser: OAuth session with expiry, kept by the agent", async () => {
   await withSso(async ({ server, jim, signIn, browserLaunches, idp }) => {
@@ -57,13 +56,8 @@ Deno.test("the sign-in URL is printed to stderr, and --no-browser prints it with
   });
 });
 
-const haveChromium = requireAll || await chromiumAvailable();
-Deno.test({
-  // `deno test -q` hides why a test is ignored, so the name says it, and only when it is.
-  name: `SSO sign-in with real headless Chromium${
-    haveChromium ? "" : " (skipped: /usr/bin/chromium is missing)"
-  }`,
-  ignore: !haveChromium,
+Deno.test(needs("Chromium", chromiumMissing(), {
+  name: "SSO sign-in with real headless Chromium",
   fn: async () => {
     await withSso(async ({ signIn }) => {
       const values = await signIn();
@@ -71,7 +65,7 @@ Deno.test({
       assert.equal(values.Authorised, "True");
     }, { browser: "chromium" });
   },
-});
+}));
 
 Deno.test("device code sign-in end to end", async () => {
   await withSso(async ({ server, env, jim, browserLaunches, idp }) => {

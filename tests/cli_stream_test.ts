@@ -2,11 +2,10 @@
 // it arrives (still one valid JSON array), and once jim is gone — killed, or its reader closed
 // stdout — no more pages are fetched, through the agent and in stateless mode alike.
 
-import { killAfter } from "../fixtures/child_process.ts";
 import assert from "node:assert/strict";
 import { assertClean, assertOneLineError, TEST_KEY, withCli } from "./helpers/cli_fixture.ts";
 import type { JimServer } from "../fixtures/jim_server.ts";
-import { jimCommand } from "./helpers/run_jim.ts";
+import { startJim } from "./helpers/run_jim.ts";
 import { rawExchange } from "./helpers/agent_socket.ts";
 import { PROTOCOL_VERSION as V } from "../lib/session/protocol.ts";
 
@@ -86,18 +85,9 @@ Deno.test("a table of 2345 rows: every row once, in order, the first 1000 aligne
 
 /** A jim run whose stdout the test reads as it comes, and can close or kill. */
 function spawnExport(args: string[], env: Record<string, string>) {
-  const [cmd, ...prefix] = jimCommand();
-  const child = new Deno.Command(cmd, {
-    args: [...prefix, ...args],
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const guard = killAfter(child, 120_000);
-  const reader = child.stdout.getReader();
-  const stderr = new Response(child.stderr).text();
+  const jim = startJim(args, { env, killAfterMs: 120_000 });
+  const reader = jim.child.stdout.getReader();
+  const stderr = new Response(jim.child.stderr).text();
   return {
     /** The first bytes jim writes, or null if it writes none within `ms`. */
     async firstOutput(ms: number): Promise<string | null> {
@@ -112,26 +102,21 @@ function spawnExport(args: string[], env: Record<string, string>) {
     async closeStdout(): Promise<void> {
       await reader.cancel();
     },
-    kill(): void {
-      child.kill("SIGKILL");
-    },
+    kill: jim.kill,
     /**
      * Waits for the exit (killing jim after `ms`); `rest` is what came on stdout after the first
      * bytes, unless the test closed it.
      */
     async done(ms = 60_000): Promise<{ code: number; rest: string; stderr: string }> {
-      const stop = killAfter(child, ms);
       let rest = "";
       const decoder = new TextDecoder();
+      const ended = jim.ended(ms);
       try {
         for (let chunk; !(chunk = await reader.read()).done;) {
           rest += decoder.decode(chunk.value, { stream: true });
         }
       } catch { /* closed by the test */ }
-      const status = await child.status;
-      clearTimeout(stop);
-      clearTimeout(guard);
-      return { code: status.code, rest, stderr: await stderr };
+      return { code: await ended, rest, stderr: await stderr };
     },
   };
 }

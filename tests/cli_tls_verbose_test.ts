@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { startJimServer } from "../fixtures/jim_server.ts";
-import { makeTestCa, openSslAvailable } from "../fixtures/test_ca.ts";
+import { makeTestCa } from "../fixtures/test_ca.ts";
 import { JimEnv } from "./helpers/run_jim.ts";
 import {
   assertClean,
@@ -13,16 +13,11 @@ import {
   withCli,
 } from "./helpers/cli_fixture.ts";
 import { withSso } from "./helpers/sso_fixture.ts";
+import { needsTool } from "./helpers/platform_gate.ts";
 
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-const haveOpenSsl = await openSslAvailable();
-
-Deno.test({
+Deno.test(needsTool("openssl", {
   name:
-    `a JIM server signed by a private CA: refused without it, works with --ca-cert and JIM_CA_CERT${
-      haveOpenSsl || requireAll ? "" : " (skipped: openssl not found)"
-    }`,
-  ignore: !haveOpenSsl && !requireAll,
+    "a JIM server signed by a private CA: refused without it, works with --ca-cert and JIM_CA_CERT",
   fn: async () => {
     const ca = await makeTestCa();
     const server = await startJimServer({
@@ -78,7 +73,7 @@ Deno.test({
       await ca.remove();
     }
   },
-});
+}));
 
 Deno.test("--verbose traces each HTTP step of connect and of agent calls, key masked", async () => {
   await withCli(async ({ server, jim }) => {

@@ -5,14 +5,13 @@ import assert from "node:assert/strict";
 import { JimEnv } from "./helpers/run_jim.ts";
 import { type CommandDef, COMMANDS, GLOBAL_OPTIONS } from "../lib/cli/command_defs.ts";
 import { completionModel, completionScript, SHELLS } from "../lib/cli/completion.ts";
+import { needsTool, toolOnPath } from "./helpers/platform_gate.ts";
 import { parseInvocation } from "../lib/cli/parse.ts";
 import { parseApi } from "../lib/cli/commands/api.ts";
 import { parseRequest } from "../lib/session/request_check.ts";
 import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { checkMethod } from "../lib/api/request_input.ts";
 import { JimError } from "../lib/errors.ts";
-
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
 
 // Each script comes from a real `jim completion` run, once per shell for the whole file.
 const scripts = new Map<string, Promise<string>>();
@@ -125,16 +124,6 @@ Deno.test("jim completion tcsh, and with no shell: exit 2, one line naming the v
 
 // ---- syntax, in the shells themselves ----
 
-async function which(program: string): Promise<string | undefined> {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      const info = await Deno.stat(`${dir}/${program}`);
-      if (info.isFile) return `${dir}/${program}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
-
 async function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
   const output = await new Deno.Command(cmd, { args, stdin: "null" }).output();
   const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
@@ -152,27 +141,22 @@ async function withScriptFile<T>(shell: string, fn: (path: string) => Promise<T>
 }
 
 const SYNTAX_CHECKS = [
-  { shell: "bash", program: "bash", args: ["-n"], apt: "bash" },
-  { shell: "zsh", program: "zsh", args: ["-n"], apt: "zsh" },
-  { shell: "fish", program: "fish", args: ["--no-execute"], apt: "fish" },
+  { shell: "bash", program: "bash", args: ["-n"] },
+  { shell: "zsh", program: "zsh", args: ["-n"] },
+  { shell: "fish", program: "fish", args: ["--no-execute"] },
 ];
 
 for (const check of SYNTAX_CHECKS) {
-  const path = await which(check.program);
-  const label = `${check.program} ${check.args.join(" ")} accepts the ${check.shell} script`;
-  if (!path && !requireAll) {
-    console.log(`skipping "${label}": ${check.program} not found (apt-get install ${check.apt})`);
-  }
-  Deno.test({
-    // `deno test -q` hides module-level output, so the skip reason travels in the name.
-    name: path || requireAll ? label : `${label} (skipped: ${check.program} not found)`,
-    ignore: !path && !requireAll,
+  Deno.test(needsTool(check.program, {
+    name: `${check.program} ${check.args.join(" ")} accepts the ${check.shell} script`,
     async fn() {
-      assert.ok(path, `${check.program} not found and JIM_TEST_REQUIRE_ALL=1`);
-      const result = await withScriptFile(check.shell, (file) => run(path, [...check.args, file]));
+      const result = await withScriptFile(
+        check.shell,
+        (file) => run(check.program, [...check.args, file]),
+      );
       assert.equal(result.code, 0, result.out);
     },
-  });
+  }));
 }
 
 // ---- behaviour: the shells asked to complete ----
@@ -191,95 +175,101 @@ ${cases}`;
   return result.out.split("\n").slice(0, lines.length);
 }
 
-Deno.test("bash completes commands, subcommands, flags, values and cmdlet parameters", async () => {
-  const cases: [string[], string][] = [
-    [["jim", "con"], "connect connected-system"],
-    [["jim", "Con"], "Connect-JIM"],
-    [["jim", "connect", "--api"], "--api-key --api-key-stdin"],
-    [["jim", "connected-system", ""], "list get"],
-    [["jim", "connected-system", "list", "--n"], "--name"],
-    [["jim", "status", "-q"], "-q"],
-    [["jim", "api", "--method", "P"], "POST PUT PATCH"],
-    [["jim", "api", "--method", "=", "D"], "DELETE"],
-    [["jim", "api", "--data", ""], "- @"],
-    [["jim", "connect", "--redirect-host", ""], "localhost 127.0.0.1"],
-    [["jim", "connect", "--redirect-host", "=", "l"], "localhost"],
-    [["jim", "completion", ""], SHELLS.join(" ")],
-    [["jim", "completion", "bash", ""], ""],
-    [["jim", "connect-jim", "-api"], "-ApiKey -ApiKeyStdin"],
-    [["jim", "Connect-JIM", "-RedirectHost", "127"], "127.0.0.1"],
-    [["jim", "Get-JIMConnectedSystem", "-i"], "-Id"],
-    [["jim", "help", "dis"], "disconnect"],
-    [["jim", "--h"], "--help"],
-  ];
-  const replies = await bashReplies(cases.map(([words]) => words));
-  cases.forEach(([words, want], i) => assert.equal(replies[i], want, words.join(" ")));
-});
+Deno.test(needsTool("bash", {
+  name: "bash completes commands, subcommands, flags, values and cmdlet parameters",
+  fn: async () => {
+    const cases: [string[], string][] = [
+      [["jim", "con"], "connect connected-system"],
+      [["jim", "Con"], "Connect-JIM"],
+      [["jim", "connect", "--api"], "--api-key --api-key-stdin"],
+      [["jim", "connected-system", ""], "list get"],
+      [["jim", "connected-system", "list", "--n"], "--name"],
+      [["jim", "status", "-q"], "-q"],
+      [["jim", "api", "--method", "P"], "POST PUT PATCH"],
+      [["jim", "api", "--method", "=", "D"], "DELETE"],
+      [["jim", "api", "--data", ""], "- @"],
+      [["jim", "connect", "--redirect-host", ""], "localhost 127.0.0.1"],
+      [["jim", "connect", "--redirect-host", "=", "l"], "localhost"],
+      [["jim", "completion", ""], SHELLS.join(" ")],
+      [["jim", "completion", "bash", ""], ""],
+      [["jim", "connect-jim", "-api"], "-ApiKey -ApiKeyStdin"],
+      [["jim", "Connect-JIM", "-RedirectHost", "127"], "127.0.0.1"],
+      [["jim", "Get-JIMConnectedSystem", "-i"], "-Id"],
+      [["jim", "help", "dis"], "disconnect"],
+      [["jim", "--h"], "--help"],
+    ];
+    const replies = await bashReplies(cases.map(([words]) => words));
+    cases.forEach(([words, want], i) => assert.equal(replies[i], want, words.join(" ")));
+  },
+}));
 
-Deno.test("completion offers exactly the HTTP methods jim api, the agent and the client accept", async () => {
-  const [reply] = await bashReplies([["jim", "api", "--method", ""]]);
-  const offered = reply.split(" ");
-  // Every method a caller might name (RFC 9110 section 9, PATCH, WebDAV's, a typo), and whatever
-  // completion offers: each is accepted by all three checks, or by none and is not offered.
-  const names = new Set([
-    ...offered,
-    ..."GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH QUERY PROPFIND TRACK BREW".split(" "),
-  ]);
-  const takes = (check: () => unknown) => {
-    try {
-      check();
-      return true;
-    } catch (error) {
-      if (error instanceof JimError) return false;
-      throw error;
-    }
-  };
-  for (const method of names) {
-    const invocation = parseInvocation(["api", "/x", "-X", method]);
-    assert.equal(invocation.kind, "command");
-    const byApi = takes(() => parseApi(invocation.command));
-    const byAgent = takes(() =>
-      parseRequest(JSON.stringify({
-        v: PROTOCOL_VERSION,
-        op: "request",
-        call: { method, path: "/x" },
-      }))
-    );
-    const byClient = takes(() => checkMethod(method));
-    const isOffered = offered.includes(method);
-    assert.deepEqual({ byApi, byAgent, byClient }, {
-      byApi: isOffered,
-      byAgent: isOffered,
-      byClient: isOffered,
-    }, method);
-  }
-  assert.deepEqual(offered, ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
-});
-
-Deno.test("bash completes file names after --ca-cert and after --data @", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "jim-completion-files-" });
-  try {
-    await Deno.writeTextFile(`${dir}/body.json`, "{}");
-    await Deno.writeTextFile(`${dir}/ca.pem`, "");
-    const replies = await bashReplies([
-      ["jim", "api", "/x", "--data", `@${dir}/bo`],
-      ["jim", "connect", "--ca-cert", `${dir}/c`],
-      ["jim", "whoami", "--ca-cert", "=", `${dir}/c`],
+Deno.test(needsTool("bash", {
+  name: "completion offers exactly the HTTP methods jim api, the agent and the client accept",
+  fn: async () => {
+    const [reply] = await bashReplies([["jim", "api", "--method", ""]]);
+    const offered = reply.split(" ");
+    // Every method a caller might name (RFC 9110 section 9, PATCH, WebDAV's, a typo), and whatever
+    // completion offers: each is accepted by all three checks, or by none and is not offered.
+    const names = new Set([
+      ...offered,
+      ..."GET HEAD POST PUT DELETE CONNECT OPTIONS TRACE PATCH QUERY PROPFIND TRACK BREW".split(
+        " ",
+      ),
     ]);
-    assert.deepEqual(replies, [`@${dir}/body.json`, `${dir}/ca.pem`, `${dir}/ca.pem`]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+    const takes = (check: () => unknown) => {
+      try {
+        check();
+        return true;
+      } catch (error) {
+        if (error instanceof JimError) return false;
+        throw error;
+      }
+    };
+    for (const method of names) {
+      const invocation = parseInvocation(["api", "/x", "-X", method]);
+      assert.equal(invocation.kind, "command");
+      const byApi = takes(() => parseApi(invocation.command));
+      const byAgent = takes(() =>
+        parseRequest(JSON.stringify({
+          v: PROTOCOL_VERSION,
+          op: "request",
+          call: { method, path: "/x" },
+        }))
+      );
+      const byClient = takes(() => checkMethod(method));
+      const isOffered = offered.includes(method);
+      assert.deepEqual({ byApi, byAgent, byClient }, {
+        byApi: isOffered,
+        byAgent: isOffered,
+        byClient: isOffered,
+      }, method);
+    }
+    assert.deepEqual(offered, ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
+  },
+}));
 
-const fishPath = await which("fish");
-Deno.test({
-  name: fishPath || requireAll
-    ? "fish completes commands, flags, values and cmdlet parameters"
-    : "fish completes commands, flags, values and cmdlet parameters (skipped: fish not found)",
-  ignore: !fishPath && !requireAll,
+Deno.test(needsTool("bash", {
+  name: "bash completes file names after --ca-cert and after --data @",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jim-completion-files-" });
+    try {
+      await Deno.writeTextFile(`${dir}/body.json`, "{}");
+      await Deno.writeTextFile(`${dir}/ca.pem`, "");
+      const replies = await bashReplies([
+        ["jim", "api", "/x", "--data", `@${dir}/bo`],
+        ["jim", "connect", "--ca-cert", `${dir}/c`],
+        ["jim", "whoami", "--ca-cert", "=", `${dir}/c`],
+      ]);
+      assert.deepEqual(replies, [`@${dir}/body.json`, `${dir}/ca.pem`, `${dir}/ca.pem`]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+}));
+
+Deno.test(needsTool("fish", {
+  name: "fish completes commands, flags, values and cmdlet parameters",
   async fn() {
-    assert.ok(fishPath, "fish not found and JIM_TEST_REQUIRE_ALL=1");
     const cases: [string, string[]][] = [
       ["jim con", ["Connect-JIM", "connect", "connected-system"]],
       ["jim connect --api", ["--api-key", "--api-key-stdin"]],
@@ -292,7 +282,7 @@ Deno.test({
     const driver = cases.map(([line]) => `complete -C '${line}'; echo '=='`).join("\n");
     const result = await withScriptFile(
       "fish",
-      (file) => run(fishPath!, ["--no-config", "-c", `source '${file}'\n${driver}`]),
+      (file) => run("fish", ["--no-config", "-c", `source '${file}'\n${driver}`]),
     );
     assert.equal(result.code, 0, result.out);
     const blocks = result.out.split("==\n").map((block) =>
@@ -300,7 +290,7 @@ Deno.test({
     );
     cases.forEach(([line, want], i) => assert.deepEqual(blocks[i], [...want].sort(), line));
   },
-});
+}));
 
 // ---- PowerShell: pwsh cannot be installed on these machines (no Microsoft package source) ----
 
@@ -312,7 +302,7 @@ Deno.test("powershell script: structural check only, pwsh cannot be installed he
     /^Register-ArgumentCompleter -Native -CommandName jim -ScriptBlock \{\n\s+param\(\$wordToComplete, \$commandAst, \$cursorPosition\)$/m,
   );
   assert.deepEqual(powershellProblems(script), []);
-  const pwsh = await which("pwsh");
+  const pwsh = toolOnPath("pwsh");
   if (pwsh) {
     const result = await withScriptFile("powershell", (file) =>
       run(pwsh, [

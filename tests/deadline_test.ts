@@ -9,7 +9,7 @@ import {
   startHeldDeadline,
   withDeadline,
 } from "../lib/deadline.ts";
-import { killAfter } from "../fixtures/child_process.ts";
+import { runGuarded } from "../fixtures/child_process.ts";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -93,17 +93,12 @@ async function inChild(body: string): Promise<string> {
   const source = `import { startDeadline, startHeldDeadline, withDeadline } from ${
     JSON.stringify(new URL("../lib/deadline.ts", import.meta.url).href)
   };\n${body}`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "-q", "--ext=ts", source],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
   // A guard against a hang, not a timing assertion: every deadline below is ten minutes away.
-  const guard = killAfter(child, 30_000);
-  const out = await child.output();
-  clearTimeout(guard);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
+  const out = await runGuarded([Deno.execPath(), "eval", "-q", "--ext=ts", source], {
+    killAfterMs: 30_000,
+  });
+  assert.equal(out.code, 0, out.stderr);
+  return out.stdout;
 }
 
 Deno.test("a pending deadline does not keep a process alive", async () => {

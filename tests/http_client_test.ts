@@ -13,7 +13,8 @@ import {
 import { networkError } from "../lib/api/network_error.ts";
 import { tracedFetch } from "../lib/api/traced_fetch.ts";
 import { parseHttpDate, parseRetryAfter, planRateLimitRetry } from "../lib/api/retry_after.ts";
-import { makeTestCa, openSslAvailable } from "../fixtures/test_ca.ts";
+import { makeTestCa } from "../fixtures/test_ca.ts";
+import { needsTool } from "./helpers/platform_gate.ts";
 import { rejectsWith } from "./helpers/rejects_with.ts";
 
 // --- helpers ---------------------------------------------------------------------------------
@@ -310,17 +311,9 @@ Deno.test("fetch failures seen in Deno 2.9 map to one clear line", () => {
 
 // --- TLS ------------------------------------------------------------------------------------
 
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-const haveOpenSsl = await openSslAvailable();
-
-Deno.test({
-  // `deno test -q` hides module-level output, so the skip reason travels in the name.
-  name: `TLS: an untrusted certificate says so; the CA in an HttpClient makes it work${
-    haveOpenSsl || requireAll ? "" : " (skipped: openssl not found)"
-  }`,
-  ignore: !haveOpenSsl && !requireAll,
+Deno.test(needsTool("openssl", {
+  name: "TLS: an untrusted certificate says so; the CA in an HttpClient makes it work",
   fn: async () => {
-    assert.ok(haveOpenSsl, "openssl not found and JIM_TEST_REQUIRE_ALL=1");
     const ca = await makeTestCa();
     try {
       const server = Deno.serve(
@@ -356,7 +349,7 @@ Deno.test({
       await ca.remove();
     }
   },
-});
+}));
 
 // --- redirects ------------------------------------------------------------------------------
 

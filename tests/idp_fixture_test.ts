@@ -6,7 +6,8 @@ import * as oauth from "oauth4webapi";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { type Idp, type IdpOptions, startIdp } from "../fixtures/idp.ts";
 import { type BrowserMode, driveDeviceCode, driveSignIn } from "../fixtures/scripted_browser.ts";
-import { CHROMIUM_PATH, chromiumAvailable, chromiumSignIn } from "../fixtures/chromium_browser.ts";
+import { chromiumMissing, chromiumSignIn } from "../fixtures/chromium_browser.ts";
+import { needs } from "./helpers/platform_gate.ts";
 import { pathFromFileUrl } from "../lib/runtime_flags.ts";
 
 const ROOT_DIR = pathFromFileUrl(new URL("../", import.meta.url)).replace(/\/$/, "");
@@ -338,17 +339,9 @@ Deno.test("the test IdP starts without the device flow and under Deno", async ()
   }
 });
 
-const haveChromium = await chromiumAvailable();
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-
-Deno.test({
-  // `deno test -q` hides module-level output, so the skip reason travels in the name.
-  name: haveChromium || requireAll
-    ? "real headless Chromium signs in at the test IdP"
-    : `real headless Chromium signs in at the test IdP (skipped: ${CHROMIUM_PATH} not found)`,
-  ignore: !haveChromium && !requireAll,
+Deno.test(needs("Chromium", chromiumMissing(), {
+  name: "real headless Chromium signs in at the test IdP",
   async fn() {
-    assert.ok(haveChromium, `${CHROMIUM_PATH} not found and JIM_TEST_REQUIRE_ALL=1`);
     const p = await openProvider();
     try {
       const chromium: Launcher = (url) => chromiumSignIn(url, { login: "carol" });
@@ -359,4 +352,4 @@ Deno.test({
       await p.idp.close();
     }
   },
-});
+}));

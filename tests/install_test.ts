@@ -4,30 +4,9 @@
 import assert from "node:assert/strict";
 import { assertClean, TEST_KEY } from "./helpers/cli_fixture.ts";
 import { startJimServer } from "../fixtures/jim_server.ts";
-import { JimEnv, ROOT_DIR } from "./helpers/run_jim.ts";
+import { JimEnv, ROOT_DIR, runJim } from "./helpers/run_jim.ts";
+import { runGuarded } from "../fixtures/child_process.ts";
 import { JIM_V8_FLAGS } from "../lib/runtime_flags.ts";
-
-async function run(cmd: string, args: string[], env: Record<string, string>, stdin?: string) {
-  const child = new Deno.Command(cmd, {
-    args,
-    env,
-    clearEnv: true,
-    cwd: env.HOME,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
-}
 
 Deno.test("deno task install writes a jim command that runs --version and calls through the agent", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jim-install-" });
@@ -45,10 +24,9 @@ Deno.test("deno task install writes a jim command that runs --version and calls 
   };
   const jim = `${dir}/root/bin/jim`;
   try {
-    const installed = await run(
-      Deno.execPath(),
-      ["task", "-q", "--cwd", ROOT_DIR, "install", "--root", `${dir}/root`],
-      env,
+    const installed = await runGuarded(
+      [Deno.execPath(), "task", "-q", "--cwd", ROOT_DIR, "install", "--root", `${dir}/root`],
+      { env, clearEnv: true, cwd: env.HOME, killAfterMs: 60_000 },
     );
     assert.equal(installed.code, 0, installed.stderr);
     assert.match(installed.stdout, /install: wrote .*\/root\/bin\/jim/);
@@ -59,19 +37,23 @@ Deno.test("deno task install writes a jim command that runs --version and calls 
     assert.ok(launcher.includes(`'--v8-flags=${JIM_V8_FLAGS}'`), launcher);
 
     // Run from another directory, as a user would: nothing may depend on the working directory.
-    const version = await run(jim, ["--version"], env);
+    const installedJim = { env, cwd: env.HOME, command: [jim] };
+    const version = await runJim(["--version"], installedJim);
     assert.equal(version.code, 0, version.stderr);
     assert.match(version.stdout, /^jim \d+\.\d+\.\d+/);
 
-    const connect = await run(jim, ["connect", server.url, "--api-key-stdin"], env, TEST_KEY);
+    const connect = await runJim(["connect", server.url, "--api-key-stdin"], {
+      ...installedJim,
+      stdin: TEST_KEY,
+    });
     assertClean(connect);
     assert.equal(connect.code, 0, connect.stderr);
-    const health = await run(jim, ["api", "/api/v1/health"], env);
+    const health = await runJim(["api", "/api/v1/health"], installedJim);
     assertClean(health);
     assert.equal(health.code, 0, health.stderr);
     assert.equal(JSON.parse(health.stdout).status, "healthy");
   } finally {
-    await run(jim, ["disconnect"], env).catch(() => {});
+    await runJim(["disconnect"], { env, cwd: env.HOME, command: [jim] }).catch(() => {});
     await server.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

@@ -9,7 +9,8 @@ import {
   type JimServerOptions,
   startJimServer,
 } from "../fixtures/jim_server.ts";
-import { makeTestCa, openSslAvailable } from "../fixtures/test_ca.ts";
+import { makeTestCa } from "../fixtures/test_ca.ts";
+import { needsTool } from "./helpers/platform_gate.ts";
 
 const KEY = DEMO_API_KEY;
 const SYSTEMS = "/api/v1/synchronisation/connected-systems";
@@ -639,17 +640,9 @@ Deno.test("X-API-Key wins over Bearer; Bearer without oidc settings is refused",
 
 // --- HTTPS ---------------------------------------------------------------------------------------
 
-const requireAll = Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1";
-const haveOpenSsl = await openSslAvailable();
-
-Deno.test({
-  // `deno test -q` hides module-level output, so the skip reason travels in the name.
-  name: `tls: serves HTTPS with the given certificate${
-    haveOpenSsl || requireAll ? "" : " (skipped: openssl not found)"
-  }`,
-  ignore: !haveOpenSsl && !requireAll,
+Deno.test(needsTool("openssl", {
+  name: "tls: serves HTTPS with the given certificate",
   fn: async (t) => {
-    assert.ok(haveOpenSsl, "openssl not found and JIM_TEST_REQUIRE_ALL=1");
     const ca = await makeTestCa();
     try {
       const tls = { cert: ca.serverCertPem, key: ca.serverKeyPem };
@@ -674,4 +667,4 @@ Deno.test({
       await ca.remove();
     }
   },
-});
+}));

@@ -24,7 +24,7 @@ import { NativeKeyring } from "../lib/keyring/native.ts";
 import { JimEnv } from "./helpers/run_jim.ts";
 import {
   type KeyringSession,
-  keyringTestGate,
+  keyringTest,
   secretTool,
   startKeyringSession,
 } from "./helpers/keyring_session.ts";
@@ -189,8 +189,8 @@ Deno.test("every backend refuses malformed keys and tokens before touching the s
 
 // ---- secret-tool against a real gnome-keyring ----
 
-Deno.test({
-  ...keyringTestGate("secret-tool: set, get, delete and deleteAll against gnome-keyring"),
+Deno.test(keyringTest({
+  name: "secret-tool: set, get, delete and deleteAll against gnome-keyring",
   fn: () =>
     withSession({}, async (session) => {
       const recorder = recording(systemDeps({ env: session.env }).run);
@@ -235,10 +235,10 @@ Deno.test({
         }
       }
     }),
-});
+}));
 
-Deno.test({
-  ...keyringTestGate("secret-tool: entries are shared with the PowerShell module's layout"),
+Deno.test(keyringTest({
+  name: "secret-tool: entries are shared with the PowerShell module's layout",
   fn: () =>
     withSession({}, async (session) => {
       const keyring = secretToolKeyring(session);
@@ -270,10 +270,10 @@ Deno.test({
 
       assert.equal(await keyring.deleteAll(), 2);
     }),
-});
+}));
 
-Deno.test({
-  ...keyringTestGate("secret-tool: a locked collection is unavailable, not 'not found'"),
+Deno.test(keyringTest({
+  name: "secret-tool: a locked collection is unavailable, not 'not found'",
   fn: () =>
     withSession({}, async (session) => {
       const keyring = secretToolKeyring(session);
@@ -287,12 +287,12 @@ Deno.test({
       await rejectsWith(keyring.delete(KEY_A), "keyring_unavailable", /locked/);
       await rejectsWith(keyring.deleteAll(), "keyring_unavailable", /locked/);
     }),
-});
+}));
 
 // ---- no Secret Service, or one that hangs ----
 
-Deno.test({
-  ...keyringTestGate("secret-tool: a Secret Service with no login collection cannot store"),
+Deno.test(keyringTest({
+  name: "secret-tool: a Secret Service with no login collection cannot store",
   fn: () =>
     withSession({ unlock: false }, async (session) => {
       // A headless host where gnome-keyring was started on demand: it answers lookups, but
@@ -305,12 +305,10 @@ Deno.test({
         /secret-tool store failed: .*collection\/login/,
       );
     }),
-});
+}));
 
-Deno.test({
-  ...keyringTestGate(
-    "secret-tool: a bus without a Secret Service, or no bus, is unavailable quickly",
-  ),
+Deno.test(keyringTest({
+  name: "secret-tool: a bus without a Secret Service, or no bus, is unavailable quickly",
   fn: () =>
     withSession({ keyring: false }, async (session) => {
       const dead = { ...session.env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${session.home}/no-bus` };
@@ -326,7 +324,7 @@ Deno.test({
         assert.ok(performance.now() - started < 3000, "answered within the bound");
       }
     }),
-});
+}));
 
 Deno.test("secret-tool that hangs: unavailable within the timeout, and the child is killed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jim-hang-" });
@@ -702,8 +700,8 @@ async function denoInfoDir(): Promise<string> {
   return cachedDenoDir;
 }
 
-Deno.test({
-  ...keyringTestGate("native backend: set, get, delete, deleteAll against gnome-keyring"),
+Deno.test(keyringTest({
+  name: "native backend: set, get, delete, deleteAll against gnome-keyring",
   fn: () =>
     withSession({}, async (session) => {
       const out = await nativeInChild(
@@ -741,12 +739,10 @@ Deno.test({
       assert.equal(cleared.count, 2);
       assert.equal(cleared.after, null);
     }),
-});
+}));
 
-Deno.test({
-  ...keyringTestGate(
-    "native backend: no Secret Service on the bus is keyring_unavailable, not a fallback",
-  ),
+Deno.test(keyringTest({
+  name: "native backend: no Secret Service on the bus is keyring_unavailable, not a fallback",
   fn: () =>
     withSession({ keyring: false }, async (session) => {
       const out = await nativeInChild(
@@ -769,12 +765,10 @@ Deno.test({
       );
       assert.equal(bare.get.error, "keyring_unavailable", JSON.stringify(bare));
     }),
-});
+}));
 
-Deno.test({
-  ...keyringTestGate(
-    "disconnect --all also removes the sign-ins the native backend wrote, and says how many",
-  ),
+Deno.test(keyringTest({
+  name: "disconnect --all also removes the sign-ins the native backend wrote, and says how many",
   fn: () =>
     withSession({}, async (session) => {
       const wrote = await nativeInChild(
@@ -801,4 +795,4 @@ Deno.test({
       const module = await secretTool(session.env, ["lookup", "service", "JIM", "url", KEY_B]);
       assert.equal(module.code, 1, "the module's entry is gone");
     }),
-});
+}));

@@ -4,8 +4,8 @@
 // creates the "login" collection unlocked. `secret-tool store` then works without any prompt.
 // Everything lives under one temporary HOME; close() kills both daemons and removes it.
 
-import { stopChild } from "../../fixtures/child_process.ts";
-import { onlyOn } from "./platform_gate.ts";
+import { type ChildResult, runGuarded, stopChild } from "../../fixtures/child_process.ts";
+import { needs, onlyOn, toolOnPath } from "./platform_gate.ts";
 
 export interface KeyringSession {
   /** Variables for subprocesses: HOME, XDG_*, DBUS_SESSION_BUS_ADDRESS. */
@@ -26,6 +26,7 @@ export interface KeyringSessionOptions {
   unlock?: boolean;
 }
 
+const KEYRING_PART = "gnome-keyring on D-Bus";
 const TOOLS = ["dbus-daemon", "dbus-send", "gnome-keyring-daemon", "secret-tool"];
 const PASSWORD = "jim-test-keyring-password";
 const START_TIMEOUT_MS = 10_000;
@@ -33,7 +34,7 @@ const START_TIMEOUT_MS = 10_000;
 /** Why a keyring session cannot start on this host, or null when it can. */
 export function keyringSessionUnavailable(): string | null {
   if (Deno.build.os !== "linux") return `needs Linux, this is ${Deno.build.os}`;
-  const missing = TOOLS.filter((tool) => findOnPath(tool) === null);
+  const missing = TOOLS.filter((tool) => toolOnPath(tool) === null);
   if (missing.length > 0) {
     return `${
       missing.join(", ")
@@ -43,19 +44,14 @@ export function keyringSessionUnavailable(): string | null {
 }
 
 /**
- * Deno.test name and options for a test that needs the session. When the tools are missing
- * the test is ignored and its name carries the reason (`deno test -q` hides console output);
- * with JIM_TEST_REQUIRE_ALL=1 it runs anyway and fails.
+ * `test`, which needs the session: on Linux where the tools are missing it is skipped with the
+ * reason in its name, or fails under JIM_TEST_REQUIRE_ALL=1 (platform_gate.ts's needs).
  */
-export function keyringTestGate(name: string): { name: string; ignore: boolean } {
+export function keyringTest(test: Deno.TestDefinition): Deno.TestDefinition {
   // gnome-keyring and D-Bus are Linux parts: elsewhere the test is skipped whatever
   // JIM_TEST_REQUIRE_ALL says, and its name says so.
-  if (Deno.build.os !== "linux") return onlyOn(["linux"], "gnome-keyring on D-Bus", name);
-  const reason = keyringSessionUnavailable();
-  if (reason === null || Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1") {
-    return { name, ignore: false };
-  }
-  return { name: `${name} (skipped: unavailable: ${reason})`, ignore: true };
+  if (Deno.build.os !== "linux") return { ...test, ...onlyOn(["linux"], KEYRING_PART, test.name) };
+  return needs(KEYRING_PART, keyringSessionUnavailable(), test);
 }
 
 export async function startKeyringSession(
@@ -223,58 +219,16 @@ export async function secretTool(
   args: string[],
   stdin?: string,
 ): Promise<{ code: number; stdout: string }> {
-  const child = new Deno.Command("secret-tool", {
-    args,
-    env,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const output = await child.output();
-  return { code: output.code, stdout: new TextDecoder().decode(output.stdout) };
+  const { code, stdout } = await run("secret-tool", args, env, stdin);
+  return { code, stdout };
 }
 
-async function run(
+/** A tool run against the session's bus, killed if it hangs (a locked store may wait for a prompt). */
+function run(
   command: string,
   args: string[],
   env: Record<string, string>,
   stdin?: string,
-): Promise<{ code: number; stderr: string }> {
-  const child = new Deno.Command(command, {
-    args,
-    env,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
-    await writer.close().catch(() => {});
-  }
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  const [status, stderr] = await Promise.all([
-    child.status,
-    new Response(child.stderr).text(),
-  ]);
-  clearTimeout(timer);
-  return { code: status.code, stderr };
-}
-
-export function findOnPath(name: string): string | null {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (dir === "") continue;
-    try {
-      const info = Deno.statSync(`${dir}/${name}`);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return `${dir}/${name}`;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+): Promise<ChildResult> {
+  return runGuarded([command, ...args], { env, input: stdin, killAfterMs: 10_000 });
 }

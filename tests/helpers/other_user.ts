@@ -1,8 +1,8 @@
 // A throwaway second local user, for tests of what another user on the same machine can do to
-// jim: squat a port, pre-create a directory. Needs root (CI runs as root); elsewhere the test is
-// ignored with the reason in its name, and with JIM_TEST_REQUIRE_ALL=1 it runs anyway and fails.
+// jim: squat a port, pre-create a directory. Needs Linux and root (CI runs as root); elsewhere the
+// test is ignored with the reason in its name, and with JIM_TEST_REQUIRE_ALL=1 on Linux it fails.
 
-import { findOnPath } from "./keyring_session.ts";
+import { needs, onlyOn, toolOnPath } from "./platform_gate.ts";
 
 const TOOLS = ["useradd", "userdel", "setpriv", "id"];
 
@@ -20,18 +20,17 @@ export interface OtherUser {
 export function otherUserUnavailable(): string | null {
   if (Deno.build.os !== "linux") return `needs Linux, this is ${Deno.build.os}`;
   if (Deno.uid() !== 0) return "needs root to add a throwaway user";
-  const missing = TOOLS.filter((tool) => findOnPath(tool) === null);
+  const missing = TOOLS.filter((tool) => toolOnPath(tool) === null);
   if (missing.length > 0) return `${missing.join(", ")} not found (Debian: passwd, util-linux)`;
   return null;
 }
 
-/** Deno.test name and `ignore` for a test that needs a second user. */
-export function otherUserTestGate(name: string): { name: string; ignore: boolean } {
-  const reason = otherUserUnavailable();
-  if (reason === null || Deno.env.get("JIM_TEST_REQUIRE_ALL") === "1") {
-    return { name, ignore: false };
+/** `test`, which needs a second user: a Linux-only part (useradd, setpriv) that needs root. */
+export function otherUserTest(test: Deno.TestDefinition): Deno.TestDefinition {
+  if (Deno.build.os !== "linux") {
+    return { ...test, ...onlyOn(["linux"], "a throwaway second user", test.name) };
   }
-  return { name: `${name} (skipped: ${reason})`, ignore: true };
+  return needs("a throwaway second user", otherUserUnavailable(), test);
 }
 
 /** Adds a user with a random name, runs `fn`, and removes the user and its directory. */

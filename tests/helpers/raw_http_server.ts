@@ -2,8 +2,6 @@
 // values with C1 control bytes, bodies with terminal escapes, names no real server would use.
 // One request per connection (connection: close); each answer comes from `answer(path)`.
 
-import { killAfter } from "../../fixtures/child_process.ts";
-
 export interface RawAnswer {
   status?: number;
   /** Header values are written byte for byte: each character's code below 256 is one byte. */
@@ -66,29 +64,4 @@ export function startRawServer(answer: (path: string) => RawAnswer | undefined):
       await serving.catch(() => {});
     },
   };
-}
-
-/** Runs `argv` on a pseudo-terminal (util-linux `script`): what a user's terminal receives. */
-export async function runOnTerminal(
-  argv: string[],
-  env: Record<string, string>,
-  killAfterMs = 60_000,
-): Promise<{ code: number; output: string }> {
-  const command = argv.map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(" ");
-  const child = new Deno.Command("script", {
-    args: ["-qfec", command, "/dev/null"],
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = killAfter(child, killAfterMs);
-  try {
-    const out = await child.output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    return { code: out.signal ? -1 : out.code, output: text.replace(/\r\n/g, "\n") };
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,8 +1,17 @@
 // Runs the jim CLI as a subprocess with exactly the permission set the compiled binary gets
-// (deno.json "permissions.jim"), or $JIM_BIN when a compiled binary is at hand.
+// (deno.json "permissions.jim"), or $JIM_BIN when a compiled binary is at hand. The one place
+// tests start jim and stop it: to its end (runJim), or live, read and killed while it runs
+// (startJim, spawnJim), inside a shell or a terminal when the test needs one.
 
-import { killAfter } from "../../fixtures/child_process.ts";
+import {
+  type ChildResult,
+  type GuardedChild,
+  runGuarded,
+  startGuarded,
+} from "../../fixtures/child_process.ts";
 import { denoRunArgs, pathFromFileUrl } from "../../lib/runtime_flags.ts";
+import { PROTOCOL_VERSION } from "../../lib/session/protocol.ts";
+import { rawExchange } from "./agent_socket.ts";
 import { FIXTURE_CHILD_ENV } from "../../fixtures/child_env_names.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -22,18 +31,22 @@ export function denoRunFlags(): string[] {
   return [Deno.execPath(), ...denoRunArgs()];
 }
 
-export interface JimResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type JimResult = ChildResult;
 
 export interface RunOptions {
+  /** jim's whole environment (nothing else is inherited); without it, this process's. */
   env?: Record<string, string>;
   stdin?: string;
   /** Kill the process after this many ms (a guard against hangs, not a timing assert). */
   killAfterMs?: number;
+  cwd?: string;
+  /** The argv that starts jim instead of jimCommand(): an installed launcher, other deno flags. */
+  command?: string[];
 }
+
+const KILL_AFTER_MS = 60_000;
+// Only the bound past which a stopped agent counts as hung, not a timing assert.
+const AGENT_EXIT_BOUND_MS = 30_000;
 
 /** A throwaway environment: its own HOME, runtime dir (agent socket) and temp dir. */
 export class JimEnv {
@@ -78,6 +91,25 @@ export class JimEnv {
     return runJim(args, { ...options, env: { ...this.vars, ...options.env } });
   }
 
+  /**
+   * Ends this environment's agent the way logout or a crash would, without disconnecting (so
+   * nothing is revoked or forgotten): a bare shutdown, then its socket gone. No agent: nothing.
+   */
+  async stopAgent(): Promise<void> {
+    const answered = await rawExchange(
+      { path: this.socketPath },
+      `{"v":${PROTOCOL_VERSION},"op":"shutdown"}\n`,
+    ).then(() => true, () => false);
+    if (!answered) return;
+    const deadline = Date.now() + AGENT_EXIT_BOUND_MS;
+    while (await Deno.lstat(this.socketPath).then(() => true, () => false)) {
+      if (Date.now() > deadline) {
+        throw new Error(`the agent's socket is still there ${AGENT_EXIT_BOUND_MS / 1000} s later`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** Ends any agent this environment started, then removes the directory. */
   async dispose(): Promise<void> {
     // No socket or port file: no agent was ever started here, nothing to end.
@@ -107,38 +139,39 @@ function windowsVars(home: string, tmp: string, runtime: string): Record<string,
   return vars;
 }
 
-export async function runJim(args: string[], options: RunOptions = {}): Promise<JimResult> {
-  const [cmd, ...prefix] = jimCommand();
-  const child = new Deno.Command(cmd, {
-    args: [...prefix, ...args],
+export function runJim(args: string[], options: RunOptions = {}): Promise<JimResult> {
+  return runGuarded([...(options.command ?? jimCommand()), ...args], {
     env: options.env,
     clearEnv: options.env !== undefined,
-    stdin: options.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    try {
-      await writer.write(new TextEncoder().encode(options.stdin));
-      await writer.close();
-    } catch (error) {
-      // jim may stop reading early (input over its limit) and exit: that is its answer.
-      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-    }
-  }
-  const limit = options.killAfterMs ?? 60_000;
-  const timer = killAfter(child, limit);
-  try {
-    const out = await child.output();
-    return {
-      code: out.signal ? -1 : out.code,
-      stdout: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+    cwd: options.cwd,
+    input: options.stdin,
+    killAfterMs: options.killAfterMs ?? KILL_AFTER_MS,
+  });
+}
+
+export interface StartOptions {
+  /** jim's whole environment: nothing else is inherited. */
+  env: Record<string, string>;
+  stdin?: "null" | "piped";
+  stdout?: "null" | "piped";
+  stderr?: "null" | "piped";
+  /** Kill jim after this many ms (a guard against hangs, not a timing assert). */
+  killAfterMs?: number;
+  /** Runs jim inside another program (a shell, a terminal): jim's argv in, the argv to run out. */
+  within?: (jimArgv: string[]) => string[];
+}
+
+/** Starts jim and leaves it running: the test reads its pipes, and `ended` or `kill` stop it. */
+export function startJim(args: string[], options: StartOptions): GuardedChild {
+  const argv = [...jimCommand(), ...args];
+  return startGuarded(options.within ? options.within(argv) : argv, {
+    env: options.env,
+    clearEnv: true,
+    stdin: options.stdin,
+    stdout: options.stdout,
+    stderr: options.stderr,
+    killAfterMs: options.killAfterMs ?? KILL_AFTER_MS,
+  });
 }
 
 /** A running jim whose stderr can be read line by line while it runs (device code, prompts). */
@@ -152,18 +185,9 @@ export interface LiveJim {
 export function spawnJim(
   args: string[],
   env: Record<string, string>,
-  killAfterMs = 60_000,
+  killAfterMs = KILL_AFTER_MS,
 ): LiveJim {
-  const [cmd, ...prefix] = jimCommand();
-  const child = new Deno.Command(cmd, {
-    args: [...prefix, ...args],
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = killAfter(child, killAfterMs);
+  const jim = startJim(args, { env, killAfterMs });
   let stderr = "";
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const check = () => {
@@ -176,13 +200,12 @@ export function spawnJim(
     }
   };
   const stderrDone = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      stderr += decoder.decode(chunk, { stream: true });
+    for await (const chunk of jim.child.stderr.pipeThrough(new TextDecoderStream())) {
+      stderr += chunk;
       check();
     }
   })();
-  const stdoutDone = new Response(child.stdout).text();
+  const stdoutDone = new Response(jim.child.stdout).text();
   return {
     waitForLine(pattern) {
       return new Promise((resolve, reject) => {
@@ -196,11 +219,8 @@ export function spawnJim(
       });
     },
     async done() {
-      const [status, stdout] = await Promise.all([child.status, stdoutDone, stderrDone]).then((
-        [s, o],
-      ) => [s, o] as const);
-      clearTimeout(timer);
-      return { code: status.signal ? -1 : status.code, stdout, stderr };
+      const [code, stdout] = await Promise.all([jim.ended(), stdoutDone, stderrDone]);
+      return { code, stdout, stderr };
     },
   };
 }

@@ -1,9 +1,9 @@
-// Runs jim with a pseudo-terminal as its standard input (util-linux `script`), as a person at an
-// SSH prompt does, with stdout and stderr kept apart in files. The test types into the terminal
-// (a pasted line, Ctrl-C) and reads stderr while jim runs.
+// Runs jim with a pseudo-terminal (util-linux `script`), as a person at an SSH prompt does: to its
+// end, with what the terminal shows (runOnTerminal), or live, with stdout and stderr kept apart in
+// files, while the test types into the terminal (a pasted line, Ctrl-C) and reads stderr.
 
-import { killAfter } from "../../fixtures/child_process.ts";
-import { jimCommand } from "./run_jim.ts";
+import { needs } from "./platform_gate.ts";
+import { startJim } from "./run_jim.ts";
 
 export interface TerminalJim {
   /** Resolves with the first stderr line matching `pattern`. */
@@ -20,6 +20,11 @@ function quote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `script` running `command` (a /bin/sh line) on a new pseudo-terminal, echoing nothing itself. */
+function onTerminal(command: string): string[] {
+  return ["script", "-qfec", command, "/dev/null"];
+}
+
 export async function startOnTerminal(
   args: string[],
   env: Record<string, string>,
@@ -28,19 +33,16 @@ export async function startOnTerminal(
   const dir = await Deno.makeTempDir({ prefix: "jim-tty-" });
   const outFile = `${dir}/stdout`;
   const errFile = `${dir}/stderr`;
-  const command = `exec ${[...jimCommand(), ...args].map(quote).join(" ")} >${quote(outFile)} 2>${
-    quote(errFile)
-  }`;
-  const child = new Deno.Command("script", {
-    args: ["-qfec", command, "/dev/null"],
+  const jim = startJim(args, {
     env: { ...env, SHELL: "/bin/sh" },
-    clearEnv: true,
     stdin: "piped",
     stdout: "null",
     stderr: "null",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const timer = killAfter(child, killAfterMs);
+    killAfterMs,
+    within: (argv) =>
+      onTerminal(`exec ${argv.map(quote).join(" ")} >${quote(outFile)} 2>${quote(errFile)}`),
+  });
+  const writer = jim.child.stdin.getWriter();
   const read = (path: string) => {
     try {
       return Deno.readTextFileSync(path);
@@ -49,11 +51,7 @@ export async function startOnTerminal(
     }
   };
   let ended = false;
-  const status = child.status.then((s) => {
-    ended = true;
-    clearTimeout(timer);
-    return s;
-  });
+  const exited = jim.ended().finally(() => ended = true);
   return {
     async waitForLine(pattern, limitMs = 60_000) {
       const deadline = Date.now() + limitMs;
@@ -71,22 +69,51 @@ export async function startOnTerminal(
       await writer.write(new TextEncoder().encode(text));
     },
     async done() {
-      const { code, signal } = await status;
+      const code = await exited;
       await writer.close().catch(() => {});
-      const result = { code: signal ? -1 : code, stdout: read(outFile), stderr: read(errFile) };
+      const result = { code, stdout: read(outFile), stderr: read(errFile) };
       await Deno.remove(dir, { recursive: true }).catch(() => {});
       return result;
     },
   };
 }
 
-/** `script` is util-linux; the tests that need a terminal say so when it is missing. */
-export async function haveScript(): Promise<boolean> {
+/** Runs jim on a pseudo-terminal to its end: the exit code and what the terminal received. */
+export async function runOnTerminal(
+  args: string[],
+  env: Record<string, string>,
+  killAfterMs = 60_000,
+): Promise<{ code: number; output: string }> {
+  const jim = startJim(args, {
+    env,
+    killAfterMs,
+    within: (argv) => onTerminal(argv.map(quote).join(" ")),
+  });
+  const [code, stdout, stderr] = await Promise.all([
+    jim.ended(),
+    new Response(jim.child.stdout).text(),
+    new Response(jim.child.stderr).text(),
+  ]);
+  return { code, output: (stdout + stderr).replace(/\r\n/g, "\n") };
+}
+
+let terminalMissing: string | null | undefined;
+
+/**
+ * `test`, which runs jim on a terminal: it needs util-linux `script` (the BSD one on macOS takes
+ * other arguments), so it is skipped where that is missing, or fails under JIM_TEST_REQUIRE_ALL=1.
+ */
+export function terminalTest(test: Deno.TestDefinition): Deno.TestDefinition {
+  terminalMissing ??= utilLinuxScriptMissing();
+  return needs("util-linux script", terminalMissing, test);
+}
+
+function utilLinuxScriptMissing(): string | null {
   try {
-    const out = await new Deno.Command("script", { args: ["--version"], stdout: "null" })
-      .output();
-    return out.success;
+    const out = new Deno.Command("script", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync();
+    return out.success ? null : "script --version failed (not util-linux's script)";
   } catch {
-    return false;
+    return "not found (Debian: util-linux)";
   }
 }
