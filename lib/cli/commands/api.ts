@@ -8,7 +8,6 @@ import { openSession } from "../../session/session_port.ts";
 import { type ApiResult, MAX_REQUEST_BYTES } from "../../session/protocol.ts";
 import { HTTP_METHODS } from "../../api/request_input.ts";
 import { formatJson } from "../format.ts";
-import { lazyImport } from "../../lazy_import.ts";
 
 // The agent takes requests up to MAX_REQUEST_BYTES; leave room for the envelope around the body.
 const MAX_BODY_BYTES = MAX_REQUEST_BYTES - 64 * 1024;
@@ -80,10 +79,7 @@ export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
 /** --paginate: one JSON array of every page's items, written as the pages arrive. */
 async function paginate(options: ApiOptions, deps: Deps): Promise<number> {
   // Only --paginate needs the array writer: a single call does not load it.
-  const { JsonArrayWriter } = await lazyImport<typeof import("../list_output.ts")>(
-    import.meta.url,
-    "../list_output.ts",
-  );
+  const { JsonArrayWriter } = await import("../list_output.ts");
   const session = await openSession(deps);
   // Escaped on a terminal, as any other body (JSON leaves bidi and C1 characters as they are).
   const output = new JsonArrayWriter((text) =>
