@@ -7,6 +7,7 @@ import { type ParsedCommand, parseInvocation } from "./parse.ts";
 import type { Deps } from "./deps.ts";
 import { denoIo, type Io } from "./io.ts";
 import { VERSION } from "../version.ts";
+import { COMMAND_MODULES } from "./command_modules.ts";
 import { AgentClient } from "../session/agent_client.ts";
 import { agentEndpoint, currentUid, ensurePrivateDir, parentDir } from "../session/socket_path.ts";
 
@@ -27,55 +28,23 @@ async function main(argv: string[], io: Io): Promise<number> {
   if (command.values.help) return help(io, command.def.name);
   if (command.def.name === "completion") {
     // Needs no session, network or settings: a bad JIM_CA_CERT must not break a shell's rc file.
-    const { runCompletion } = await import("./commands/completion.ts");
+    const completion = await import("./commands/completion.ts");
     try {
-      return await runCompletion(String(command.values.shell ?? ""), io);
+      return await completion.run(completion.parse(command), { io });
     } catch (error) {
       io.err(`${command.display}: ${describeError(error)}`);
       return exitCodeFor(error);
     }
   }
   try {
-    return await dispatch(command, buildDeps(io, command));
+    const deps = buildDeps(io, command);
+    const load = COMMAND_MODULES[command.def.name];
+    if (!load) throw new JimError("usage", `unknown command '${command.def.name}'`);
+    const { parse, run } = await load();
+    return await run(parse(command, deps.env), deps);
   } catch (error) {
     io.err(`${command.display}: ${describeCommandError(error, command)}`);
     return exitCodeFor(error);
-  }
-}
-
-async function dispatch(command: ParsedCommand, deps: Deps): Promise<number> {
-  switch (command.def.name) {
-    case "connect": {
-      const { parseConnect, runConnect } = await import("./commands/connect.ts");
-      return runConnect(parseConnect(command, deps.env), deps);
-    }
-    case "disconnect": {
-      const { parseDisconnect, runDisconnect } = await import("./commands/disconnect.ts");
-      return runDisconnect(parseDisconnect(command), deps);
-    }
-    case "test-connection": {
-      const m = await import("./commands/test_connection.ts");
-      return m.runTestConnection(m.parseTestConnection(command), deps);
-    }
-    case "doctor": {
-      const { parseDoctor, runDoctor } = await import("./commands/doctor.ts");
-      return runDoctor(parseDoctor(command), deps);
-    }
-    case "whoami": {
-      const { parseWhoami, runWhoami } = await import("./commands/whoami.ts");
-      return runWhoami(parseWhoami(command), deps);
-    }
-    case "connected-system list":
-    case "connected-system get": {
-      const m = await import("./commands/connected_system.ts");
-      return m.runConnectedSystem(m.parseConnectedSystem(command), deps);
-    }
-    case "api": {
-      const { parseApi, runApi } = await import("./commands/api.ts");
-      return runApi(parseApi(command), deps);
-    }
-    default:
-      throw new JimError("usage", `unknown command '${command.def.name}'`);
   }
 }
 

@@ -21,7 +21,7 @@ export interface ApiOptions {
   include: boolean;
 }
 
-export function parseApi(command: ParsedCommand): ApiOptions {
+export function parse(command: ParsedCommand): ApiOptions {
   const v = command.values;
   const raw = String(v.path ?? "");
   if (raw === "") throw usageError("a path is required, e.g. jim api /api/v1/health");
@@ -53,7 +53,7 @@ export function parseApi(command: ParsedCommand): ApiOptions {
   return { path, method, data, paginate: v.paginate === true, include: v.include === true };
 }
 
-export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
+export async function run(options: ApiOptions, deps: Deps): Promise<number> {
   if (options.paginate) return await paginate(options, deps);
   const body = options.data ? await readBody(options.data, deps) : undefined;
   const result = await (await openSession(deps)).call({

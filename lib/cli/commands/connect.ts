@@ -14,7 +14,7 @@ import { REDIRECT_HOSTS, type RedirectHostName } from "../command_defs.ts";
 import type { ConnectOptions } from "./connect_options.ts";
 import { type ConnectResult, connectResult } from "./connect_result.ts";
 
-export function parseConnect(command: ParsedCommand, env: Env): ConnectOptions {
+export function parse(command: ParsedCommand, env: Env): ConnectOptions {
   const v = command.values;
   const cmdlet = command.style === "cmdlet";
   const flag = (name: string) => optionName(command, name);
@@ -103,7 +103,7 @@ function parseRedirectHost(value: unknown, name: string): RedirectHostName {
   throw usageError(`${name} must be ${REDIRECT_HOSTS.join(" or ")}`);
 }
 
-export async function runConnect(options: ConnectOptions, deps: Deps): Promise<number> {
+export async function run(options: ConnectOptions, deps: Deps): Promise<number> {
   const result = options.apiKey
     ? await connectWithApiKey(options, deps)
     : await (await import("./connect_interactive.ts")).connectInteractive(options, deps);

@@ -24,7 +24,7 @@ export interface DisconnectOptions {
   json: boolean;
 }
 
-export function parseDisconnect(command: ParsedCommand): DisconnectOptions {
+export function parse(command: ParsedCommand): DisconnectOptions {
   const { url, all, json } = command.values;
   if (url !== undefined && all) {
     throw usageError(
@@ -44,7 +44,7 @@ interface NotRevoked {
   Reason: string;
 }
 
-export async function runDisconnect(options: DisconnectOptions, deps: Deps): Promise<number> {
+export async function run(options: DisconnectOptions, deps: Deps): Promise<number> {
   const { io } = deps;
   // --url ends that instance's session, whichever is current; bare disconnect the current one.
   let current = await currentStatus(deps, options.target?.key).catch(() => undefined);
