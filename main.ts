@@ -3,15 +3,11 @@
 // command counts, and this file decides what is read before the first line runs.
 
 import { VERSION } from "./lib/version.ts";
-import { lazyImport } from "./lib/lazy_import.ts";
 
 const args = Deno.args;
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V" || args[0] === "version")) {
   console.log(`jim ${VERSION}`);
 } else {
-  const { runCli } = await lazyImport<typeof import("./lib/cli/run.ts")>(
-    import.meta.url,
-    "./lib/cli/run.ts",
-  );
+  const { runCli } = await import("./lib/cli/run.ts");
   await runCli(args);
 }

@@ -17,9 +17,17 @@ export const JIM_V8_FLAGS = "--no-lazy,--optimize-for-size";
 // built in and this list comes through DENO_V8_FLAGS, which adds to them.
 export const AGENT_V8_FLAGS = `${JIM_V8_FLAGS},--max-semi-space-size=1`;
 
+// Commands import their modules lazily with string-literal import(), which deno info, deno check
+// and deno compile can follow. Plain `deno run` would read and parse every one of them
+// (oauth4webapi included) before the first line runs; under this flag it reads each when its
+// import() runs. The flag is passed here, not listed under "unstable" in deno.json, because deno
+// compile obeys both and then leaves every lazily imported module, npm packages included, out of
+// the binary. The binary needs no flag: it reads each embedded module when it is imported.
+export const LAZY_IMPORTS_FLAG = "--unstable-lazy-dynamic-imports";
+
 /**
  * The `deno run` arguments that start a script as jim runs from a checkout: the binary's
- * permission set, the V8 flags and the project's deno.json. `extra` goes before the script
+ * permission set, the V8 flags, lazy dynamic imports and the project's deno.json. `extra` goes before the script
  * (`--cached-only`, say); a `--log-level` there takes the place of `-q`.
  */
 export function denoRunArgs(v8Flags = JIM_V8_FLAGS, extra: string[] = []): string[] {
@@ -32,6 +40,7 @@ export function denoRunArgs(v8Flags = JIM_V8_FLAGS, extra: string[] = []): strin
     "--no-prompt",
     "-P=jim",
     `--v8-flags=${v8Flags}`,
+    LAZY_IMPORTS_FLAG,
     "--config",
     config,
   ];

@@ -7,7 +7,7 @@ import { type CommandDef, COMMANDS, GLOBAL_OPTIONS } from "../lib/cli/command_de
 import { completionModel, completionScript, SHELLS } from "../lib/cli/completion.ts";
 import { needsTool, toolOnPath } from "./helpers/platform_gate.ts";
 import { parseInvocation } from "../lib/cli/parse.ts";
-import { parseApi } from "../lib/cli/commands/api.ts";
+import { parse as parseApi } from "../lib/cli/commands/api.ts";
 import { parseRequest } from "../lib/session/request_check.ts";
 import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { checkMethod } from "../lib/api/request_input.ts";

@@ -9,7 +9,7 @@
 // same ground against gnome-keyring, oidc-provider and a real agent.
 
 import assert from "node:assert/strict";
-import { parseConnect, runConnect } from "../lib/cli/commands/connect.ts";
+import { parse as parseConnect, run as runConnect } from "../lib/cli/commands/connect.ts";
 import { parseInvocation } from "../lib/cli/parse.ts";
 import { describeError, exitCodeFor } from "../lib/errors.ts";
 import type { OAuthSession } from "../lib/session/protocol.ts";

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { parseInvocation } from "../lib/cli/parse.ts";
-import { parseConnect } from "../lib/cli/commands/connect.ts";
+import { parse as parseConnect } from "../lib/cli/commands/connect.ts";
 import { JimError } from "../lib/errors.ts";
 
 const noEnv = { get: () => undefined };

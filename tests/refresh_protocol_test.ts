@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { PROTOCOL_VERSION } from "../lib/session/protocol.ts";
 import { parseRequest } from "../lib/session/request_check.ts";
 import { isBusAddress } from "../lib/session/bus_address.ts";
-import { runDisconnect } from "../lib/cli/commands/disconnect.ts";
+import { run as runDisconnect } from "../lib/cli/commands/disconnect.ts";
 import type { Deps } from "../lib/cli/deps.ts";
 import { JimError } from "../lib/errors.ts";
 

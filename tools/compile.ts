@@ -69,9 +69,9 @@ async function main(): Promise<number> {
       return 1;
     }
     if (target) args.push("--target", target);
-    // Commands load their modules with computed specifiers (lib/lazy_import.ts), which deno
-    // compile cannot follow; list every module so the binary carries them all.
-    for (const module of await libModules()) args.push("--include", module);
+    // No --unstable-lazy-dynamic-imports here (lib/runtime_flags.ts): under it deno compile
+    // leaves out every module that is imported lazily. Without it, it follows each literal
+    // import() from main.ts and embeds them all.
     args.push(`${ROOT}/main.ts`);
     const result = await new Deno.Command(Deno.execPath(), { args, stderr: "piped" }).output();
     const stderr = new TextDecoder().decode(result.stderr);
@@ -133,19 +133,6 @@ export async function missingAddon(target: string, root = ROOT): Promise<string 
   }
   return `the keyring addon for ${target} (@napi-rs/keyring-${suffix}, ${file}) is not in ` +
     "node_modules: run deno install on that platform, or build this target there";
-}
-
-async function libModules(): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (dir: string) => {
-    for await (const entry of Deno.readDir(dir)) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory) await walk(path);
-      else if (entry.name.endsWith(".ts")) found.push(path);
-    }
-  };
-  await walk(`${ROOT}/lib`);
-  return found.sort();
 }
 
 if (import.meta.main) Deno.exitCode = await main();

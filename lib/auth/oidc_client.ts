@@ -12,11 +12,9 @@ import { toJimError } from "./oauth_errors.ts";
 
 export type OauthModule = typeof Oauth;
 
-let oauthModule: Promise<OauthModule> | undefined;
-
 /** oauth4webapi, loaded on first use: commands that never sign in do not pay for it. */
 export function loadOauth(): Promise<OauthModule> {
-  return oauthModule ??= import("oauth4webapi");
+  return import("oauth4webapi");
 }
 
 export interface OidcContext {

@@ -1,7 +1,6 @@
 // Streams with a purpose: data to `out`, notices, warnings and progress to `err`.
 
 import { usageError } from "../errors.ts";
-import { lazyImport } from "../lazy_import.ts";
 
 export interface Io {
   /** Writes data to stdout; a trailing newline is added when missing. */
@@ -42,10 +41,7 @@ export function denoIo(): Io {
       if (Deno.stdin.isTerminal()) {
         write(Deno.stderr, `Reading ${what} from standard input; finish with Ctrl-D.`);
       }
-      const { readStreamBytes } = await lazyImport<typeof import("../stream_bytes.ts")>(
-        import.meta.url,
-        "../stream_bytes.ts",
-      );
+      const { readStreamBytes } = await import("../stream_bytes.ts");
       const bytes = await readStreamBytes(
         Deno.stdin.readable,
         limit,

@@ -1,17 +1,15 @@
 // The command runner: parse argv, build the command's dependencies (deps.ts), dispatch to the
 // command, map errors to exit codes and one line on stderr. Command modules load only when their
-// command runs (see lazy_import.ts).
+// command runs (lazy dynamic imports: see LAZY_IMPORTS_FLAG in runtime_flags.ts).
 
 import { describeError, exitCodeFor, JimError } from "../errors.ts";
 import { type ParsedCommand, parseInvocation } from "./parse.ts";
 import type { Deps } from "./deps.ts";
 import { denoIo, type Io } from "./io.ts";
 import { VERSION } from "../version.ts";
-import { lazyImport } from "../lazy_import.ts";
+import { COMMAND_MODULES } from "./command_modules.ts";
 import { AgentClient } from "../session/agent_client.ts";
 import { agentEndpoint, currentUid, ensurePrivateDir, parentDir } from "../session/socket_path.ts";
-
-const load = <T>(path: string): Promise<T> => lazyImport<T>(import.meta.url, path);
 
 async function main(argv: string[], io: Io): Promise<number> {
   let invocation;
@@ -30,76 +28,28 @@ async function main(argv: string[], io: Io): Promise<number> {
   if (command.values.help) return help(io, command.def.name);
   if (command.def.name === "completion") {
     // Needs no session, network or settings: a bad JIM_CA_CERT must not break a shell's rc file.
-    const { runCompletion } = await load<typeof import("./commands/completion.ts")>(
-      "./commands/completion.ts",
-    );
+    const completion = await import("./commands/completion.ts");
     try {
-      return await runCompletion(String(command.values.shell ?? ""), io);
+      return await completion.run(completion.parse(command), { io });
     } catch (error) {
       io.err(`${command.display}: ${describeError(error)}`);
       return exitCodeFor(error);
     }
   }
   try {
-    return await dispatch(command, buildDeps(io, command));
+    const deps = buildDeps(io, command);
+    const load = COMMAND_MODULES[command.def.name];
+    if (!load) throw new JimError("usage", `unknown command '${command.def.name}'`);
+    const { parse, run } = await load();
+    return await run(parse(command, deps.env), deps);
   } catch (error) {
     io.err(`${command.display}: ${describeCommandError(error, command)}`);
     return exitCodeFor(error);
   }
 }
 
-async function dispatch(command: ParsedCommand, deps: Deps): Promise<number> {
-  switch (command.def.name) {
-    case "connect": {
-      const { parseConnect, runConnect } = await load<typeof import("./commands/connect.ts")>(
-        "./commands/connect.ts",
-      );
-      return runConnect(parseConnect(command, deps.env), deps);
-    }
-    case "disconnect": {
-      const { parseDisconnect, runDisconnect } = await load<
-        typeof import("./commands/disconnect.ts")
-      >("./commands/disconnect.ts");
-      return runDisconnect(parseDisconnect(command), deps);
-    }
-    case "test-connection": {
-      const m = await load<typeof import("./commands/test_connection.ts")>(
-        "./commands/test_connection.ts",
-      );
-      return m.runTestConnection(m.parseTestConnection(command), deps);
-    }
-    case "doctor": {
-      const { parseDoctor, runDoctor } = await load<typeof import("./commands/doctor.ts")>(
-        "./commands/doctor.ts",
-      );
-      return runDoctor(parseDoctor(command), deps);
-    }
-    case "whoami": {
-      const { parseWhoami, runWhoami } = await load<typeof import("./commands/whoami.ts")>(
-        "./commands/whoami.ts",
-      );
-      return runWhoami(parseWhoami(command), deps);
-    }
-    case "connected-system list":
-    case "connected-system get": {
-      const m = await load<typeof import("./commands/connected_system.ts")>(
-        "./commands/connected_system.ts",
-      );
-      return m.runConnectedSystem(m.parseConnectedSystem(command), deps);
-    }
-    case "api": {
-      const { parseApi, runApi } = await load<typeof import("./commands/api.ts")>(
-        "./commands/api.ts",
-      );
-      return runApi(parseApi(command), deps);
-    }
-    default:
-      throw new JimError("usage", `unknown command '${command.def.name}'`);
-  }
-}
-
 async function help(io: Io, topic?: string): Promise<number> {
-  const { commandHelp, generalHelp } = await load<typeof import("./help.ts")>("./help.ts");
+  const { commandHelp, generalHelp } = await import("./help.ts");
   try {
     io.out(topic ? commandHelp(topic) : generalHelp());
     return 0;
@@ -141,16 +91,12 @@ function buildDeps(io: Io, command: ParsedCommand): Deps {
     let caCertPem: string | undefined;
     let httpClient: Deno.HttpClient | undefined;
     if (caPath) {
-      const { caHttpClient, readCaCert } = await load<typeof import("../api/ca_cert.ts")>(
-        "../api/ca_cert.ts",
-      );
+      const { caHttpClient, readCaCert } = await import("../api/ca_cert.ts");
       caCertPem = await readCaCert(caPath.path, caPath.source);
       httpClient = caHttpClient(caCertPem, caPath.source);
     }
     if (!trace && !httpClient) return { fetch: globalThis.fetch };
-    const { tracedFetch } = await load<typeof import("../api/traced_fetch.ts")>(
-      "../api/traced_fetch.ts",
-    );
+    const { tracedFetch } = await import("../api/traced_fetch.ts");
     return { fetch: tracedFetch(globalThis.fetch, { httpClient, trace }), caCertPem };
   };
   const ready = () => network ??= setUpNetwork();
@@ -174,41 +120,31 @@ function buildDeps(io: Io, command: ParsedCommand): Deps {
     startAgent: async () => {
       // The agent reads this too; a bad value is the user's to hear about here, not a silent
       // agent that exits at start.
-      const { idleTimeoutMs } = await load<typeof import("../settings.ts")>("../settings.ts");
+      const { idleTimeoutMs } = await import("../settings.ts");
       idleTimeoutMs(env);
-      const { startAgentProcess } = await load<typeof import("../session/agent_spawn.ts")>(
-        "../session/agent_spawn.ts",
-      );
+      const { startAgentProcess } = await import("../session/agent_spawn.ts");
       await startAgentProcess();
     },
     readFile: async (path, limit) => {
-      const { readFileBounded } = await load<typeof import("../read_file.ts")>("../read_file.ts");
+      const { readFileBounded } = await import("../read_file.ts");
       return readFileBounded(path, limit);
     },
     credentialStore: async () => {
-      const { usableKeyring } = await load<typeof import("../session/stored_sign_in.ts")>(
-        "../session/stored_sign_in.ts",
-      );
+      const { usableKeyring } = await import("../session/stored_sign_in.ts");
       return usableKeyring(platform, env);
     },
     withInstanceLock: async (instanceKey, fn) => {
-      const { withInstanceLock } = await load<typeof import("../session/instance_lock.ts")>(
-        "../session/instance_lock.ts",
-      );
+      const { withInstanceLock } = await import("../session/instance_lock.ts");
       // Beside the agent's socket, in the private directory (withInstanceLock checks it).
       return withInstanceLock(parentDir(agent.socketPath), uid, instanceKey, fn);
     },
     openBrowser: async (url) => {
-      const { openBrowser, runDetached } = await load<
-        typeof import("../auth/browser_opener.ts")
-      >("../auth/browser_opener.ts");
+      const { openBrowser, runDetached } = await import("../auth/browser_opener.ts");
       return openBrowser(url, { env, platform, run: runDetached });
     },
     handoffDir: privateDir,
     describePortHolder: async (port) => {
-      const { describePortHolder } = await load<typeof import("../auth/port_holder.ts")>(
-        "../auth/port_holder.ts",
-      );
+      const { describePortHolder } = await import("../auth/port_holder.ts");
       return describePortHolder(port, platform);
     },
     hostName: () => {
@@ -250,8 +186,6 @@ export async function runCli(argv: string[]): Promise<void> {
 }
 
 async function runAgentProcess(): Promise<number> {
-  const { agentMain } = await load<typeof import("../session/agent_main.ts")>(
-    "../session/agent_main.ts",
-  );
+  const { agentMain } = await import("../session/agent_main.ts");
   return agentMain();
 }

@@ -38,11 +38,8 @@ function openWincred(): WincredApi {
   return wincredApi;
 }
 
-let nativeAddon: Promise<NativeKeyringModule> | undefined;
-
 function loadNativeAddon(): Promise<NativeKeyringModule> {
-  nativeAddon ??= import("@napi-rs/keyring") as Promise<NativeKeyringModule>;
-  return nativeAddon;
+  return import("@napi-rs/keyring") as Promise<NativeKeyringModule>;
 }
 
 export function commandRunner(baseEnv: Record<string, string> = {}): CommandRunner {

@@ -7,7 +7,6 @@
 
 import { JimError } from "../errors.ts";
 import type { HandshakeOutcome } from "./agent_handshake.ts";
-import { lazyImport } from "../lazy_import.ts";
 
 const BUSY_ATTEMPTS = 5;
 const BUSY_PAUSE_MS = 200;
@@ -125,10 +124,7 @@ export async function connectAgent(
     }
     const info = await readPortFile(endpoint.path);
     // Loaded for the loopback transport only: a Unix-socket command never compiles it.
-    const { proveAgent } = await lazyImport<typeof import("./agent_handshake.ts")>(
-      import.meta.url,
-      "./agent_handshake.ts",
-    );
+    const { proveAgent } = await import("./agent_handshake.ts");
     // A flood of unproven connections (another local user) fills the agent's waiting slots: wait
     // a little and try again, and past that say so, rather than take the agent for gone.
     for (let attempt = 1;; attempt++) {

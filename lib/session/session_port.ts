@@ -6,7 +6,6 @@
 
 import { JimError, usageError } from "../errors.ts";
 import type { SessionDeps } from "./session_deps.ts";
-import { lazyImport } from "../lazy_import.ts";
 import { AgentNotRunning } from "./agent_client.ts";
 import { parseInstanceUrl } from "../api/instance_url.ts";
 import { commandBusAddress } from "./bus_address.ts";
@@ -44,10 +43,7 @@ export async function openSession(deps: SessionDeps): Promise<SessionPort> {
       "--url names another instance than JIM_URL; with JIM_URL and JIM_API_KEY set, commands use JIM_URL",
     );
   }
-  const { statelessSession } = await lazyImport<typeof import("./stateless_session.ts")>(
-    import.meta.url,
-    "./stateless_session.ts",
-  );
+  const { statelessSession } = await import("./stateless_session.ts");
   return statelessSession(deps, stateless);
 }
 

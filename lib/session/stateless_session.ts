@@ -5,7 +5,6 @@ import { JimError } from "../errors.ts";
 import type { SessionDeps } from "./session_deps.ts";
 import { parseInstanceUrl, plainHttpWarning } from "../api/instance_url.ts";
 import { checkApiKey, previewApiKey } from "../api/api_key.ts";
-import { lazyImport } from "../lazy_import.ts";
 import { httpTimeoutMs } from "../settings.ts";
 import { DISCONNECTED, type SessionStatus } from "./protocol.ts";
 import type { SessionPort } from "./session_port_types.ts";
@@ -38,9 +37,7 @@ export function statelessSession(
   return {
     mode: "stateless",
     async call(call) {
-      const { performCall } = await lazyImport<
-        typeof import("./call_server.ts")
-      >(import.meta.url, "./call_server.ts");
+      const { performCall } = await import("./call_server.ts");
       return performCall(
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },
@@ -49,9 +46,7 @@ export function statelessSession(
       );
     },
     async stream(call, onPage) {
-      const { performStream } = await lazyImport<
-        typeof import("./call_server.ts")
-      >(import.meta.url, "./call_server.ts");
+      const { performStream } = await import("./call_server.ts");
       return performStream(
         { url: instance.base },
         call.anonymous ? { kind: "none" } : { kind: "apiKey", apiKey: creds.apiKey },

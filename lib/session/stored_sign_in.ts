@@ -5,7 +5,6 @@ import type { SessionDeps } from "./session_deps.ts";
 import type { Env } from "../env.ts";
 import { JimError } from "../errors.ts";
 import type { Keyring } from "../keyring/keyring.ts";
-import { lazyImport } from "../lazy_import.ts";
 import { busIsOwn, commandBusAddress } from "./bus_address.ts";
 
 export async function openKeyring(
@@ -14,15 +13,9 @@ export async function openKeyring(
   /** Variables for the store's helper processes (the agent's chosen D-Bus session). */
   childEnv?: Record<string, string>,
 ): Promise<Keyring> {
-  const { selectKeyring } = await lazyImport<typeof import("../keyring/select.ts")>(
-    import.meta.url,
-    "../keyring/select.ts",
-  );
+  const { selectKeyring } = await import("../keyring/select.ts");
   if (!childEnv) return selectKeyring(platform, env);
-  const { systemDeps } = await lazyImport<typeof import("../keyring/system_deps.ts")>(
-    import.meta.url,
-    "../keyring/system_deps.ts",
-  );
+  const { systemDeps } = await import("../keyring/system_deps.ts");
   return selectKeyring(platform, env, systemDeps({ path: env.get("PATH") ?? "", env: childEnv }));
 }
 

@@ -8,7 +8,6 @@ import { openSession } from "../../session/session_port.ts";
 import { type ApiResult, MAX_REQUEST_BYTES } from "../../session/protocol.ts";
 import { HTTP_METHODS } from "../../api/request_input.ts";
 import { formatJson } from "../format.ts";
-import { lazyImport } from "../../lazy_import.ts";
 
 // The agent takes requests up to MAX_REQUEST_BYTES; leave room for the envelope around the body.
 const MAX_BODY_BYTES = MAX_REQUEST_BYTES - 64 * 1024;
@@ -22,7 +21,7 @@ export interface ApiOptions {
   include: boolean;
 }
 
-export function parseApi(command: ParsedCommand): ApiOptions {
+export function parse(command: ParsedCommand): ApiOptions {
   const v = command.values;
   const raw = String(v.path ?? "");
   if (raw === "") throw usageError("a path is required, e.g. jim api /api/v1/health");
@@ -54,7 +53,7 @@ export function parseApi(command: ParsedCommand): ApiOptions {
   return { path, method, data, paginate: v.paginate === true, include: v.include === true };
 }
 
-export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
+export async function run(options: ApiOptions, deps: Deps): Promise<number> {
   if (options.paginate) return await paginate(options, deps);
   const body = options.data ? await readBody(options.data, deps) : undefined;
   const result = await (await openSession(deps)).call({
@@ -80,10 +79,7 @@ export async function runApi(options: ApiOptions, deps: Deps): Promise<number> {
 /** --paginate: one JSON array of every page's items, written as the pages arrive. */
 async function paginate(options: ApiOptions, deps: Deps): Promise<number> {
   // Only --paginate needs the array writer: a single call does not load it.
-  const { JsonArrayWriter } = await lazyImport<typeof import("../list_output.ts")>(
-    import.meta.url,
-    "../list_output.ts",
-  );
+  const { JsonArrayWriter } = await import("../list_output.ts");
   const session = await openSession(deps);
   // Escaped on a terminal, as any other body (JSON leaves bidi and C1 characters as they are).
   const output = new JsonArrayWriter((text) =>

@@ -1,11 +1,13 @@
 // `jim completion bash|zsh|fish|powershell`: prints the script on stdout, nothing else.
 
 import type { Io } from "../io.ts";
+import type { ParsedCommand } from "../parse.ts";
 import { usageError } from "../../errors.ts";
 import { echoInput } from "../../text.ts";
-import { completionScript, isShell, SHELLS } from "../completion.ts";
+import { completionScript, isShell, type Shell, SHELLS } from "../completion.ts";
 
-export function runCompletion(shell: string, io: Io): Promise<number> {
+export function parse(command: ParsedCommand): Shell {
+  const shell = String(command.values.shell ?? "");
   if (!isShell(shell)) {
     const valid = SHELLS.join(", ");
     throw usageError(
@@ -14,6 +16,11 @@ export function runCompletion(shell: string, io: Io): Promise<number> {
         : `unknown shell '${echoInput(shell)}'; use one of ${valid}`,
     );
   }
-  io.out(completionScript(shell));
+  return shell;
+}
+
+/** Needs only the output streams: no session, network or settings. */
+export function run(shell: Shell, deps: { io: Io }): Promise<number> {
+  deps.io.out(completionScript(shell));
   return Promise.resolve(0);
 }

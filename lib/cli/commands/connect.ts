@@ -10,12 +10,11 @@ import { API_KEY_PREFIX, checkApiKey, keyFromStdin, MAX_KEY_BYTES } from "../../
 import { adoptSession } from "../../session/adopt.ts";
 import { httpTimeoutMs } from "../../settings.ts";
 import { formatJson, formatList } from "../format.ts";
-import { lazyImport } from "../../lazy_import.ts";
 import { REDIRECT_HOSTS, type RedirectHostName } from "../command_defs.ts";
 import type { ConnectOptions } from "./connect_options.ts";
 import { type ConnectResult, connectResult } from "./connect_result.ts";
 
-export function parseConnect(command: ParsedCommand, env: Env): ConnectOptions {
+export function parse(command: ParsedCommand, env: Env): ConnectOptions {
   const v = command.values;
   const cmdlet = command.style === "cmdlet";
   const flag = (name: string) => optionName(command, name);
@@ -104,13 +103,10 @@ function parseRedirectHost(value: unknown, name: string): RedirectHostName {
   throw usageError(`${name} must be ${REDIRECT_HOSTS.join(" or ")}`);
 }
 
-export async function runConnect(options: ConnectOptions, deps: Deps): Promise<number> {
+export async function run(options: ConnectOptions, deps: Deps): Promise<number> {
   const result = options.apiKey
     ? await connectWithApiKey(options, deps)
-    : await (await lazyImport<typeof import("./connect_interactive.ts")>(
-      import.meta.url,
-      "./connect_interactive.ts",
-    )).connectInteractive(options, deps);
+    : await (await import("./connect_interactive.ts")).connectInteractive(options, deps);
   deps.io.out(options.json ? formatJson(result) : formatList({ ...result }));
   return 0;
 }
@@ -134,10 +130,7 @@ async function connectWithApiKey(options: ConnectOptions, deps: Deps): Promise<C
   const warning = plainHttpWarning(options.instance);
   if (warning) io.err(warning);
 
-  const { verifyServer } = await lazyImport<typeof import("../../session/verify_server.ts")>(
-    import.meta.url,
-    "../../session/verify_server.ts",
-  );
+  const { verifyServer } = await import("../../session/verify_server.ts");
   const verified = await verifyServer(deps, options.instance, { kind: "apiKey", apiKey: key });
   const status = await adoptSession(deps, {
     url: options.instance.base,

@@ -21,7 +21,6 @@ import { discoverOidc, type OidcContext, type OidcTransport } from "../../auth/o
 import type { TokenSet } from "../../auth/token_set.ts";
 import { keyringChoice } from "../../session/stored_sign_in.ts";
 import type { Keyring } from "../../keyring/keyring.ts";
-import { lazyImport } from "../../lazy_import.ts";
 
 /** Connect-JIM.ps1 reuses a live session only while its token has more than 5 minutes left. */
 const REUSE_MIN_LEFT_MS = 5 * 60_000;
@@ -212,10 +211,7 @@ async function silentReconnect(
     return null;
   }
   if (!stored) return null;
-  const { refreshTokens } = await lazyImport<typeof import("../../auth/refresh.ts")>(
-    import.meta.url,
-    "../../auth/refresh.ts",
-  );
+  const { refreshTokens } = await import("../../auth/refresh.ts");
   let tokens: TokenSet;
   try {
     tokens = await refreshTokens(ctx, stored, { clock: deps.now, instanceUrl: base, transport });
@@ -279,10 +275,7 @@ async function interactiveSignIn(
 ): Promise<TokenSet> {
   const notify = (line: string) => deps.io.err(line);
   if (options.deviceCode) {
-    const { signInWithDeviceCode } = await lazyImport<typeof import("../../auth/device_flow.ts")>(
-      import.meta.url,
-      "../../auth/device_flow.ts",
-    );
+    const { signInWithDeviceCode } = await import("../../auth/device_flow.ts");
     return signInWithDeviceCode(ctx, {
       transport,
       timeoutSeconds: options.timeoutSeconds,
@@ -292,13 +285,8 @@ async function interactiveSignIn(
       onInterrupt: deps.onInterrupt,
     });
   }
-  const { signInWithBrowser } = await lazyImport<typeof import("../../auth/browser_flow.ts")>(
-    import.meta.url,
-    "../../auth/browser_flow.ts",
-  );
-  const { remoteSessionWithoutDisplay } = await lazyImport<
-    typeof import("../../auth/remote_session.ts")
-  >(import.meta.url, "../../auth/remote_session.ts");
+  const { signInWithBrowser } = await import("../../auth/browser_flow.ts");
+  const { remoteSessionWithoutDisplay } = await import("../../auth/remote_session.ts");
   const handoffDir = await deps.handoffDir();
   const cmdlet = options.style === "cmdlet";
   const userBrowser = (deps.env.get("BROWSER") ?? "").trim() !== "";

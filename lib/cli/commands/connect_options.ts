@@ -1,4 +1,4 @@
-// What `jim connect` / Connect-JIM was asked to do: parseConnect's answer (connect.ts), read by
+// What `jim connect` / Connect-JIM was asked to do: the answer of connect.ts's parse, read by
 // both sign-in paths (the API key in connect.ts, the interactive flows in connect_interactive.ts).
 
 import type { InstanceUrl } from "../../api/instance_url.ts";

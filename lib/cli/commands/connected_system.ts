@@ -17,7 +17,7 @@ export interface ConnectedSystemOptions {
   json: boolean;
 }
 
-export function parseConnectedSystem(command: ParsedCommand): ConnectedSystemOptions {
+export function parse(command: ParsedCommand): ConnectedSystemOptions {
   const { id, name, json } = command.values;
   const idFlag = command.style === "cmdlet" ? "-Id" : "ID";
   if (id !== undefined && name !== undefined) {
@@ -40,7 +40,7 @@ export function parseConnectedSystem(command: ParsedCommand): ConnectedSystemOpt
   };
 }
 
-export async function runConnectedSystem(
+export async function run(
   options: ConnectedSystemOptions,
   deps: Deps,
 ): Promise<number> {

@@ -17,7 +17,6 @@ import type { Revocation } from "../../auth/revoke.ts";
 import type { Forgotten } from "../../session/stored_sign_in.ts";
 import { formatJson } from "../format.ts";
 import { agentStatus, statelessCredentials } from "../../session/session_port.ts";
-import { lazyImport } from "../../lazy_import.ts";
 
 export interface DisconnectOptions {
   target?: InstanceUrl;
@@ -25,7 +24,7 @@ export interface DisconnectOptions {
   json: boolean;
 }
 
-export function parseDisconnect(command: ParsedCommand): DisconnectOptions {
+export function parse(command: ParsedCommand): DisconnectOptions {
   const { url, all, json } = command.values;
   if (url !== undefined && all) {
     throw usageError(
@@ -45,7 +44,7 @@ interface NotRevoked {
   Reason: string;
 }
 
-export async function runDisconnect(options: DisconnectOptions, deps: Deps): Promise<number> {
+export async function run(options: DisconnectOptions, deps: Deps): Promise<number> {
   const { io } = deps;
   // --url ends that instance's session, whichever is current; bare disconnect the current one.
   let current = await currentStatus(deps, options.target?.key).catch(() => undefined);
@@ -133,13 +132,8 @@ export async function runDisconnect(options: DisconnectOptions, deps: Deps): Pro
   const forgetKey = options.target?.key ?? (options.all ? undefined : current?.key ?? undefined);
   let removed = 0;
   if (options.all || forgetKey) {
-    const { forgetStoredSignIns } = await lazyImport<
-      typeof import("../../session/stored_sign_in.ts")
-    >(import.meta.url, "../../session/stored_sign_in.ts");
-    const { revokeStoredToken } = await lazyImport<typeof import("../../auth/revoke.ts")>(
-      import.meta.url,
-      "../../auth/revoke.ts",
-    );
+    const { forgetStoredSignIns } = await import("../../session/stored_sign_in.ts");
+    const { revokeStoredToken } = await import("../../auth/revoke.ts");
     const revokeStored = async (key: string, refreshToken: string) => {
       if (sessionRevoked.has(key)) return;
       // The server's own URL (with any path prefix) where the user gave it; else the stored key,

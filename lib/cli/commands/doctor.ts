@@ -20,7 +20,7 @@ export interface DoctorOptions {
   json: boolean;
 }
 
-export function parseDoctor(command: ParsedCommand): DoctorOptions {
+export function parse(command: ParsedCommand): DoctorOptions {
   const { url, json } = command.values;
   return {
     target: typeof url === "string" ? parseInstanceUrl(url) : undefined,
@@ -28,7 +28,7 @@ export function parseDoctor(command: ParsedCommand): DoctorOptions {
   };
 }
 
-export async function runDoctor(options: DoctorOptions, deps: Deps): Promise<number> {
+export async function run(options: DoctorOptions, deps: Deps): Promise<number> {
   const agent = await checkAgent(deps.agent.endpoint);
   // The URL given, else the session's, else stateless mode's (JIM_URL), as commands would use.
   const implied = agent.session?.url ?? deps.env.get("JIM_URL");

@@ -13,7 +13,7 @@ export interface TestConnectionOptions {
   json: boolean;
 }
 
-export function parseTestConnection(command: ParsedCommand): TestConnectionOptions {
+export function parse(command: ParsedCommand): TestConnectionOptions {
   return { quiet: command.values.quiet === true, json: command.values.json === true };
 }
 
@@ -42,7 +42,7 @@ const SUCCESS_EXPIRED = "Connection successful (token expired, will refresh on n
 const ERROR_STATUS = "Error";
 const SOON_MS = 5 * 60_000;
 
-export async function runTestConnection(
+export async function run(
   options: TestConnectionOptions,
   deps: Deps,
 ): Promise<number> {

@@ -10,7 +10,7 @@ export interface WhoamiOptions {
   json: boolean;
 }
 
-export function parseWhoami(command: ParsedCommand): WhoamiOptions {
+export function parse(command: ParsedCommand): WhoamiOptions {
   return { json: command.values.json === true };
 }
 
@@ -32,7 +32,7 @@ const API_KEY_MESSAGE = "This is an API-key session. API keys have no JIM identi
   "Object), so JIM reports Authorised False and no roles here; the roles assigned to the key " +
   "decide what it may do.";
 
-export async function runWhoami(options: WhoamiOptions, deps: Deps): Promise<number> {
+export async function run(options: WhoamiOptions, deps: Deps): Promise<number> {
   const result = await (await openSession(deps)).call({ method: "GET", path: "/api/v1/userinfo" });
   const body = result.body;
   if (!body || typeof body !== "object" || Array.isArray(body)) {
