@@ -126,12 +126,12 @@ export class JimApiClient {
 
   async #send(
     prepared: { method: string; url: URL; path: string; bodyText: string | undefined },
-    options: RequestOptions & { signal?: AbortSignal; onArrival?: () => void },
+    options: RequestOptions & { signal?: AbortSignal },
   ): Promise<Attempt> {
     const { method, url, bodyText } = prepared;
     let refreshed = false;
     for (let retries429 = 0;;) {
-      const attempt = await this.#attempt(method, url, bodyText, options);
+      const attempt = await this.#attempt(method, url, bodyText, options.signal);
       const { response, contentType } = attempt;
       const { status } = response;
       if (status === 401 && this.#credentials.kind === "bearer" && !refreshed) {
@@ -189,23 +189,23 @@ export class JimApiClient {
    * The pages of a GET list endpoint, each parsed and with the bytes it came as (the agent
    * forwards those rather than encoding the page again). The path is checked and the URL built
    * once, not once a page: over a long export that was a tenth of the agent's time. `signal`
-   * cancels the pages in flight; `onArrival` is called as a page's 2xx answer begins.
+   * cancels the page in flight.
    */
   pager(
     path: string,
     query?: QueryParams,
     signal?: AbortSignal,
-  ): (page: number, pageSize: number, onArrival?: () => void) => Promise<Page> {
+  ): (page: number, pageSize: number) => Promise<Page> {
     const first = buildRequestUrl(this.#baseUrl, path, { ...query, page: 1, pageSize: 1 });
     const params = new URLSearchParams(first.search);
     const stem = `${first.origin}${first.pathname}?`;
-    return async (page, pageSize, onArrival) => {
+    return async (page, pageSize) => {
       params.set("page", String(page));
       params.set("pageSize", String(pageSize));
       const url = new URL(stem + params.toString());
       const { response, bytes } = await this.#send(
         { method: "GET", url, path, bodyText: undefined },
-        { signal, onArrival },
+        { signal },
       );
       return { body: jsonBody(response, path), bytes };
     };
@@ -223,7 +223,7 @@ export class JimApiClient {
     method: string,
     url: URL,
     bodyText: string | undefined,
-    { signal, onArrival }: { signal?: AbortSignal; onArrival?: () => void },
+    signal: AbortSignal | undefined,
   ): Promise<Attempt> {
     // A plain record with lower-case names: fetch builds its own Headers from it, and a Headers
     // made here would only be copied.
@@ -254,15 +254,7 @@ export class JimApiClient {
     const cancel = () => attempt.abort();
     signal?.addEventListener("abort", cancel);
     try {
-      return await this.#exchange(
-        method,
-        url,
-        bodyText,
-        headers,
-        attempt.signal,
-        timeout,
-        onArrival,
-      );
+      return await this.#exchange(method, url, bodyText, headers, attempt.signal, timeout);
     } finally {
       deadline.cancel();
       signal?.removeEventListener("abort", cancel);
@@ -276,7 +268,6 @@ export class JimApiClient {
     headers: Record<string, string>,
     signal: AbortSignal,
     timeout: { readonly expired: boolean },
-    onArrival: (() => void) | undefined,
   ): Promise<Attempt> {
     const describe = `${method} ${url}`;
     let raw: Response;
@@ -295,7 +286,6 @@ export class JimApiClient {
       await raw.body?.cancel().catch(() => {});
       throw redirectError(raw, url);
     }
-    if (raw.ok) onArrival?.();
     let bytes: Uint8Array;
     try {
       bytes = await readBodyBytes(raw, DEFAULT_MAX_BODY_BYTES, describe);

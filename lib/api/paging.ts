@@ -14,15 +14,8 @@ export interface FetchedPage {
   readonly bytes?: Uint8Array;
 }
 
-/**
- * Fetches one page; `page` counts from 1. `onArrival`, when given, is called as a successful
- * answer begins to arrive, before its body is read and parsed.
- */
-export type PageFetcher = (
-  page: number,
-  pageSize: number,
-  onArrival?: () => void,
-) => Promise<FetchedPage>;
+/** Fetches one page; `page` counts from 1. */
+export type PageFetcher = (page: number, pageSize: number) => Promise<FetchedPage>;
 
 /**
  * Takes one page's items. Returning false ends the walk: the reader wants no more (its output
@@ -49,11 +42,8 @@ export interface WalkOptions {
 /**
  * Hands each page's items to `onPage` as it arrives. The next page is fetched while `onPage`
  * works on this one (the server's time and the reader's then overlap: measured, a long export
- * takes a third less). The one after is asked for as soon as the next begins to arrive, when the
- * pages read so far say the list goes on, so the server works while that page is read and
- * parsed; if it turns out to be the last, the extra request is cancelled. No more than two pages
- * are ever fetched past the one with the reader: a slow reader slows the walk. Returns how many
- * items were handed over.
+ * takes a third less), but no further: a slow reader slows the walk, holding at most one page
+ * more in memory. Returns how many items were handed over.
  */
 export async function streamAllPages(
   fetchPage: PageFetcher,
@@ -70,43 +60,28 @@ export async function streamAllPages(
   let count = 0;
   let fetched = first;
   let envelope = pageEnvelope(first.body, describe);
-  /** The page with the reader, or about to be. */
-  let reading = 1;
-  const requested = new Map<number, Promise<FetchedPage>>();
-  // What the pages read so far say: whether the list goes on past `page`.
-  const goesPast = (page: number) =>
-    envelope.hasNextPage !== false && envelope.items.length > 0 &&
-    count + envelope.items.length * (page - reading) < envelope.totalCount;
-  const request = (page: number) => {
-    if (requested.has(page) || page > MAX_PAGES || page > reading + 2) return;
-    const pending = fetchPage(page, PAGE_SIZE, () => {
-      if (goesPast(page)) request(page + 1);
-    });
-    // Its failure is taken up once the page is wanted; until then it must not go unhandled.
-    pending.catch(() => {});
-    requested.set(page, pending);
-  };
+  let ahead: Promise<FetchedPage> | undefined;
   let turn: EventLoopTurn | undefined;
   try {
     for (let page = 1;; page++) {
-      reading = page;
       count += envelope.items.length;
       const more = count < envelope.totalCount && envelope.hasNextPage !== false &&
         envelope.items.length > 0;
-      if (more) request(page + 1);
-      const ahead = requested.get(page + 1);
+      ahead = more && page < MAX_PAGES ? fetchPage(page + 1, PAGE_SIZE) : undefined;
+      // Its failure is taken up once this page is out; until then it must not go unhandled.
+      ahead?.catch(() => {});
       if (ahead && !sinkAwaitsIo) await (turn ??= new EventLoopTurn()).next();
       if (await onPage(envelope.items, fetched) === false || !more) return count;
       if (ahead === undefined) {
         throw new JimError("protocol", `${describe} kept returning pages after ${MAX_PAGES} pages`);
       }
       fetched = await ahead;
-      requested.delete(page + 1);
+      ahead = undefined;
       envelope = pageEnvelope(fetched.body, describe);
     }
   } finally {
     turn?.close();
-    if (requested.size > 0) abandon();
+    if (ahead !== undefined) abandon();
   }
 }
 
