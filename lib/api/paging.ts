@@ -32,11 +32,6 @@ export type FetchedPageSink = (
 export interface WalkOptions {
   /** Cancels a page fetched ahead that is not wanted (the reader stopped, or failed). */
   abandon?: () => void;
-  /**
-   * The sink starts I/O before any long work of its own (the agent writes each page to its
-   * socket), so the event loop turns there and the page fetched ahead goes out without help.
-   */
-  sinkAwaitsIo?: boolean;
 }
 
 /**
@@ -51,7 +46,7 @@ export async function streamAllPages(
   onPage: FetchedPageSink,
   options: WalkOptions = {},
 ): Promise<number> {
-  const { abandon = () => {}, sinkAwaitsIo = false } = options;
+  const { abandon = () => {} } = options;
   const first = await fetchPage(1, PAGE_SIZE);
   if (Array.isArray(first.body)) {
     await onPage(first.body, first);
@@ -70,7 +65,7 @@ export async function streamAllPages(
       ahead = more && page < MAX_PAGES ? fetchPage(page + 1, PAGE_SIZE) : undefined;
       // Its failure is taken up once this page is out; until then it must not go unhandled.
       ahead?.catch(() => {});
-      if (ahead && !sinkAwaitsIo) await (turn ??= new EventLoopTurn()).next();
+      if (ahead) await (turn ??= new EventLoopTurn()).next();
       if (await onPage(envelope.items, fetched) === false || !more) return count;
       if (ahead === undefined) {
         throw new JimError("protocol", `${describe} kept returning pages after ${MAX_PAGES} pages`);
@@ -130,7 +125,9 @@ function pageEnvelope(value: unknown, describe: string): PageEnvelope {
 /**
  * Lets the event loop turn once, and only once. Deno sends a request only when the event loop
  * runs, not while a page is being worked on synchronously, so a page fetched ahead would
- * otherwise go out only after it; a timer would wait a millisecond or more per page.
+ * otherwise go out only after it; a timer would wait a millisecond or more per page. A reader
+ * that writes to a socket needs the turn too: a write the kernel takes at once resumes without
+ * one (measured through the agent: 1.75x of the plain loop without it, 1.64x with it).
  */
 class EventLoopTurn {
   readonly #channel = new MessageChannel();

@@ -62,8 +62,6 @@ export async function agentMain(): Promise<number> {
               signal: sink.signal,
               // Each page takes the trace lines made for it, so none pile up over a long walk.
               onPage: (items, page) => sink.onPage(items, trace.splice(0), page.bytes),
-              // The page goes straight to the socket.
-              sinkAwaitsIo: true,
             });
             return { items, trace };
           } catch (error) {

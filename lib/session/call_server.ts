@@ -22,8 +22,6 @@ export interface StreamOptions extends CallOptions {
   onPage: FetchedPageSink;
   /** Aborted when the reader has gone: the page in flight is abandoned, and no other fetched. */
   signal?: AbortSignal;
-  /** `onPage` awaits I/O before working long (see WalkOptions). */
-  sinkAwaitsIo?: boolean;
 }
 
 export async function performCall(
@@ -61,7 +59,7 @@ export function performStream(
     client.pager(call.path, call.query, stop),
     `GET ${redactSecrets(call.path.split("?", 1)[0])}`,
     (items, page) => signal?.aborted ? false : options.onPage(items, page),
-    { abandon: () => done.abort(), sinkAwaitsIo: options.sinkAwaitsIo },
+    { abandon: () => done.abort() },
   );
 }
 
