@@ -1,4 +1,5 @@
-// Deadlines: the one way jim time-boxes a wait, and cheap to set up on the path every command takes.
+// Deadlines: how jim time-boxes its own waits (the identity-provider and doctor fetches use
+// AbortSignal.timeout), cheap to set up on the path every command takes.
 //
 // Atomics.waitAsync on a private cell that nobody notifies settles as "timed-out" after `ms`,
 // like a timer. Measured for a command's first use: Deno's setTimeout about 5 ms (it loads the

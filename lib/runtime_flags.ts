@@ -1,21 +1,27 @@
 // The V8 flags jim runs with, under `deno run` and in the compiled binary alike (a comma-separated
-// list, as --v8-flags and DENO_V8_FLAGS take them). V8 rejects code cached under other flags, so
-// the commands and the agent, which load many of the same modules, must share them; only flags
-// outside V8's check (--max-semi-space-size) may differ.
+// list, as --v8-flags and DENO_V8_FLAGS take them). V8 rejects code cached under other flags (and
+// Deno then writes the cache again), so every command shares them; only flags outside V8's check
+// (--max-semi-space-size) may differ without that. The agent differs in one that is inside it
+// (below), and so runs without the code cache.
 //
 // --no-lazy: V8 normally compiles a function on its first call, and Deno writes a module's code
 // cache when the module is compiled, before anything is called, so without this flag every
 // command recompiles each function it touches on every run. Compiling eagerly puts them all in
 // the cache (measured side by side: 0.8 ms off `jim api`, 1.4 ms off `jim test-connection`).
 //
-// --optimize-for-size: for the long-lived agent (measured: ~66 MiB after 2000 requests instead
-// of ~75 MiB, with the same request latency); it costs a command nothing measurable.
+// --optimize-for-size: smaller heaps; it costs a command nothing measurable.
 export const JIM_V8_FLAGS = "--no-lazy,--optimize-for-size";
 
 // The agent adds a small young generation, so its heap does not creep up with each request
-// (~75 MiB flat over 10,000 requests instead of ~140 MiB). In the compiled binary jim's flags are
-// built in and this list comes through DENO_V8_FLAGS, which adds to them.
-export const AGENT_V8_FLAGS = `${JIM_V8_FLAGS},--max-semi-space-size=1`;
+// (~75 MiB flat over 10,000 requests instead of ~140 MiB), and turns --optimize-for-size off: a
+// long export through it took 1.53x to 1.59x of a plain page loop with it and 1.48x to 1.50x
+// without, for 71 MiB after 2000 requests instead of ~66 (bench/: budget 80). As that flag is
+// inside V8's code cache check, the agent runs with --no-code-cache (agent_spawn.ts) rather than
+// rewrite the commands' cache each time it starts (measured: the connect that starts it took
+// about 10 ms more, and the first command after it 8 ms more, instead of 20 and 17). In the
+// compiled binary jim's flags are built in and this list comes through DENO_V8_FLAGS, which adds
+// to them.
+export const AGENT_V8_FLAGS = `${JIM_V8_FLAGS},--no-optimize-for-size,--max-semi-space-size=1`;
 
 // Commands import their modules lazily with string-literal import(), which deno info, deno check
 // and deno compile can follow. Plain `deno run` would read and parse every one of them

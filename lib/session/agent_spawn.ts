@@ -32,7 +32,13 @@ export const AGENT_VARS = [
 export function agentArgv(): string[] {
   if (Deno.build.standalone) return [Deno.execPath(), AGENT_COMMAND];
   const main = pathFromFileUrl(new URL("../../main.ts", import.meta.url));
-  return [Deno.execPath(), ...denoRunArgs(AGENT_V8_FLAGS), main, AGENT_COMMAND];
+  // Without the code cache: the agent's V8 flags differ from the commands' (runtime_flags.ts).
+  return [
+    Deno.execPath(),
+    ...denoRunArgs(AGENT_V8_FLAGS, ["--no-code-cache"]),
+    main,
+    AGENT_COMMAND,
+  ];
 }
 
 /** Spawns the agent and waits for its one-line readiness report on stdout. */

@@ -1,6 +1,6 @@
-// The agent's side of `stream`: each page goes to the client as soon as it is fetched, the next
-// page is fetched only once the last was written to the socket, and a client that hangs up
-// stops the walk at once (the page in flight is abandoned).
+// The agent's side of `stream`: each page goes to the client as soon as it is fetched, as the
+// server sent it; the next page is fetched while this one is written to the socket, and none
+// further; a client that hangs up stops the walk at once (the page in flight is abandoned).
 
 import { encodeLine, writeBytes, writeLine } from "./framing.ts";
 import { type ApiCall, endFrame, errorResponse, pageFrame, pageFrameBytes } from "./protocol.ts";

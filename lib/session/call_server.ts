@@ -18,7 +18,7 @@ export interface CallOptions {
 }
 
 export interface StreamOptions extends CallOptions {
-  /** Takes each page's items (and the page); the next page is fetched only after it settles. */
+  /** Takes each page's items (and the page); the page after next waits until it settles. */
   onPage: FetchedPageSink;
   /** Aborted when the reader has gone: the page in flight is abandoned, and no other fetched. */
   signal?: AbortSignal;

@@ -8,7 +8,8 @@ import type { Revocation } from "../auth/revoke.ts";
 // 2: the batch operation. 3: the loopback transport's challenge–response (agent_handshake.ts)
 // in place of the secret in each request. 4: one session per instance (`instance` on the
 // requests that use a session, `select`, `disconnect` ending one session or `all`, and `sessions`
-// in every status), where one `adopt` used to replace the only session.
+// in every status), where one `adopt` used to replace the only session. 5: a `stream` page frame
+// carries the server's page as it came (`body`) instead of its items encoded again.
 export const PROTOCOL_VERSION = 5;
 export const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;

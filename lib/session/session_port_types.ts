@@ -13,8 +13,8 @@ export interface SessionPort {
   batch(calls: ApiCall[]): Promise<Batch>;
   /**
    * Every page of a GET list endpoint, each handed to `onPage` as it arrives; the next page is
-   * fetched only after `onPage` settles, and not at all once it returns false. Resolves with the
-   * number of items handed over.
+   * fetched while `onPage` works, no further until it settles, and no more once it returns false.
+   * Resolves with the number of items handed over.
    */
   stream(call: ApiCall, onPage: PageSink): Promise<number>;
 }
