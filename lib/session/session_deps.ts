@@ -23,7 +23,7 @@ export interface SessionDeps {
   agent: Agent;
   /** Starts a session agent in the background and returns once it listens. */
   startAgent(): Promise<void>;
-  /** --verbose: one line per HTTP step, already redacted. */
+  /** --verbose: a line per HTTP step and per retry, already redacted. */
   trace?: (line: string) => void;
   /** --url / -Url: the instance whose session the command uses (see session_port.ts). */
   instanceUrl?: string;
