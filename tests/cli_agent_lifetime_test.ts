@@ -122,3 +122,36 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  ...onlyOn(
+    ["linux"],
+    "prlimit",
+    "an agent out of file descriptors turns connections away and keeps its session",
+  ),
+  fn: async () => {
+    await withCli(async ({ env, jim, connect }) => {
+      await connect();
+      const pid = await unixAgentPid(env.socketPath);
+      // Few descriptors left: the connections below use them up, and accept fails (EMFILE).
+      const limit = await new Deno.Command("prlimit", {
+        args: ["--pid", String(pid), "--nofile=48:48"],
+      }).output();
+      assert.equal(limit.code, 0, new TextDecoder().decode(limit.stderr));
+      const held: Deno.Conn[] = [];
+      try {
+        for (let i = 0; i < 80; i++) {
+          held.push(await Deno.connect({ transport: "unix", path: env.socketPath }));
+        }
+        // Let the agent try, and fail, to accept the ones past its limit.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.ok(running(pid), "the agent exited when it ran out of file descriptors");
+      } finally {
+        for (const conn of held) conn.close();
+      }
+      const whoami = await jim(["whoami"]);
+      assert.equal(whoami.code, 0, whoami.stderr);
+      assert.match(whoami.stdout, /AuthMethod\s+: api_key/);
+    });
+  },
+});

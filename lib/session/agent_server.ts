@@ -42,6 +42,9 @@ const MAX_UNAUTHENTICATED = 32;
 // How often the agent checks that its socket or port file is still the one it made (gpg-agent
 // checks its socket every few seconds too).
 const WATCH_INTERVAL_MS = 2_000;
+const ACCEPT_RETRY_MS = 100;
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function runAgent(options: AgentOptions): Promise<void> {
   const opened = await openAgentListener(options.endpoint, options.uid, answersHello);
@@ -94,7 +97,18 @@ export async function runAgent(options: AgentOptions): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   const waiting = { count: 0 };
   try {
-    for await (const conn of listener) {
+    while (!stopping) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (stopping || error instanceof Deno.errors.BadResource) break;
+        // Out of file descriptors or memory for a moment (another local user can open many
+        // connections): turning one connection away must not end every session. The pause
+        // keeps a lasting failure from spinning.
+        await pause(ACCEPT_RETRY_MS);
+        continue;
+      }
       // The idle count restarts only for a request that proved itself and parsed: another local
       // user connecting to the loopback port must not keep the session alive.
       const job = serve(conn, holder, options.version, secret, waiting, stop, touch).finally(() =>
@@ -102,8 +116,6 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       );
       inFlight.add(job);
     }
-  } catch (error) {
-    if (!stopping) throw error;
   } finally {
     stop();
     await Promise.allSettled(inFlight);
