@@ -208,6 +208,34 @@ Deno.test("a server that never answers times out with a clear network error", as
   }
 });
 
+Deno.test("a page in flight whose walk is cancelled fails as cancelled, not as the network", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) conns.push(conn);
+    } catch {
+      // listener closed
+    }
+  })();
+  try {
+    const origin = `http://127.0.0.1:${listener.addr.port}`;
+    const { client } = makeClient(origin, { timeoutMs: 10_000 });
+    const stop = new AbortController();
+    const page = client.pager("/api/v1/items", {}, stop.signal)(2, 100);
+    setTimeout(() => stop.abort(), 50);
+    await rejectsWith(
+      page,
+      "cancelled",
+      `request to ${origin}/api/v1/items?page=2&pageSize=100 was cancelled`,
+    );
+  } finally {
+    for (const conn of conns) conn.close();
+    listener.close();
+    await accepting;
+  }
+});
+
 Deno.test("a slow body also counts against the timeout", async () => {
   let stop = () => {};
   await withServer(

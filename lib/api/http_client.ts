@@ -78,6 +78,11 @@ export interface RequestOptions {
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_RETRIES_429 = 5;
 
+/** What ended an attempt early, if anything did. */
+interface Ended {
+  by: "deadline" | "caller" | null;
+}
+
 interface Attempt {
   readonly response: ApiResponse;
   readonly contentType: string | null;
@@ -246,15 +251,16 @@ export class JimApiClient {
     // over a long export's ten thousand pages adds up. startDeadline, not setTimeout: the first
     // setTimeout in a process loads Deno's Node-compatible timers (see deadline.ts).
     const attempt = new AbortController();
-    const timeout = { expired: false };
-    const deadline = startDeadline(this.#timeoutMs, () => {
-      timeout.expired = true;
+    const ended: Ended = { by: null };
+    const end = (by: Ended["by"]) => {
+      ended.by ??= by;
       attempt.abort();
-    });
-    const cancel = () => attempt.abort();
+    };
+    const deadline = startDeadline(this.#timeoutMs, () => end("deadline"));
+    const cancel = () => end("caller");
     signal?.addEventListener("abort", cancel);
     try {
-      return await this.#exchange(method, url, bodyText, headers, attempt.signal, timeout);
+      return await this.#exchange(method, url, bodyText, headers, attempt.signal, ended);
     } finally {
       deadline.cancel();
       signal?.removeEventListener("abort", cancel);
@@ -267,7 +273,7 @@ export class JimApiClient {
     bodyText: string | undefined,
     headers: Record<string, string>,
     signal: AbortSignal,
-    timeout: { readonly expired: boolean },
+    ended: Readonly<Ended>,
   ): Promise<Attempt> {
     const describe = `${method} ${url}`;
     let raw: Response;
@@ -280,7 +286,7 @@ export class JimApiClient {
         signal,
       });
     } catch (error) {
-      throw this.#failure(error, url, timeout);
+      throw this.#failure(error, url, ended);
     }
     if ((raw.status >= 300 && raw.status < 400) || raw.type === "opaqueredirect") {
       await raw.body?.cancel().catch(() => {});
@@ -293,7 +299,7 @@ export class JimApiClient {
       if (error instanceof JimError) {
         throw new JimError(error.code, redactSecrets(error.message), { status: raw.status });
       }
-      throw this.#failure(error, url, timeout);
+      throw this.#failure(error, url, ended);
     }
     const contentType = raw.headers.get("content-type");
     const decoded = decodeBody(new TextDecoder().decode(bytes), contentType);
@@ -320,12 +326,15 @@ export class JimApiClient {
     };
   }
 
-  #failure(error: unknown, url: URL, timeout: { readonly expired: boolean }): JimError {
-    if (timeout.expired) {
+  #failure(error: unknown, url: URL, ended: Readonly<Ended>): JimError {
+    if (ended.by === "deadline") {
       return new JimError(
         "network",
         redactSecrets(`request to ${url} timed out after ${seconds(this.#timeoutMs)} s`),
       );
+    }
+    if (ended.by === "caller") {
+      return new JimError("cancelled", redactSecrets(`request to ${url} was cancelled`));
     }
     return networkError(error, url);
   }
