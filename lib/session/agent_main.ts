@@ -3,7 +3,8 @@
 // Per-session settings (HTTP timeout, credential store, CA) come with each adopted session.
 
 import { describeError } from "../errors.ts";
-import { performCall, performStream } from "./call_server.ts";
+import { type CallOptions, performCall, performStream } from "./call_server.ts";
+import type { ApiCall, SessionRecord } from "./protocol.ts";
 import { tracedFetch } from "../api/traced_fetch.ts";
 import { caHttpClient } from "../api/ca_cert.ts";
 import { idleTimeoutMs } from "../settings.ts";
@@ -29,44 +30,26 @@ export async function agentMain(): Promise<number> {
         now: Date.now,
         idleTimeoutMs: idleTimeoutMs(env),
         perform: async (session, credentials, call, shared) => {
-          const trace: string[] = shared ?? [];
-          const traceLine = call.trace ? (line: string) => void trace.push(line) : undefined;
-          const fetchFn = tracedFetch(fetch, {
-            httpClient: caClient(session.caCertPem),
-            trace: traceLine,
-          });
+          const traced = callTrace(session, call, shared);
           try {
-            const result = await performCall(session, credentials, call, {
-              timeoutMs: session.httpTimeoutMs,
-              fetch: fetchFn,
-              trace: traceLine,
-            });
-            return call.trace ? { ...result, trace } : result;
+            const result = await performCall(session, credentials, call, traced.options);
+            return call.trace ? { ...result, trace: traced.lines } : result;
           } catch (error) {
-            if (call.trace && error instanceof Error) Object.assign(error, { trace });
-            throw error;
+            throw traced.tag(error);
           }
         },
         stream: async (session, credentials, call, sink) => {
-          const trace: string[] = [];
-          const traceLine = call.trace ? (line: string) => void trace.push(line) : undefined;
-          const fetchFn = tracedFetch(fetch, {
-            httpClient: caClient(session.caCertPem),
-            trace: traceLine,
-          });
+          const traced = callTrace(session, call);
           try {
             const items = await performStream(session, credentials, call, {
-              timeoutMs: session.httpTimeoutMs,
-              fetch: fetchFn,
-              trace: traceLine,
+              ...traced.options,
               signal: sink.signal,
               // Each page takes the trace lines made for it, so none pile up over a long walk.
-              onPage: (items, page) => sink.onPage(items, trace.splice(0), page.bytes),
+              onPage: (items, page) => sink.onPage(items, traced.lines.splice(0), page.bytes),
             });
-            return { items, trace };
+            return { items, trace: traced.lines };
           } catch (error) {
-            if (call.trace && error instanceof Error) Object.assign(error, { trace });
-            throw error;
+            throw traced.tag(error);
           }
         },
         refresh: async (session, refreshToken, trace) => {
@@ -117,4 +100,30 @@ function caClient(pem: string | undefined): Deno.HttpClient | undefined {
     caClients.set(pem, client);
   }
   return client;
+}
+
+/**
+ * What one call or stream runs with: the fetch (the session's CA, and a --verbose line per HTTP
+ * step when the call asks for a trace), the client's retry lines into the same list, and the
+ * list attached to an error so the command still shows it.
+ */
+function callTrace(
+  session: SessionRecord,
+  call: ApiCall,
+  shared: string[] = [],
+): { lines: string[]; options: CallOptions; tag(error: unknown): unknown } {
+  const lines = shared;
+  const trace = call.trace ? (line: string) => void lines.push(line) : undefined;
+  return {
+    lines,
+    options: {
+      timeoutMs: session.httpTimeoutMs,
+      fetch: tracedFetch(fetch, { httpClient: caClient(session.caCertPem), trace }),
+      trace,
+    },
+    tag: (error) => {
+      if (call.trace && error instanceof Error) Object.assign(error, { trace: lines });
+      return error;
+    },
+  };
 }
