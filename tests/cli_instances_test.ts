@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type JimServer, startJimServer } from "../fixtures/jim_server.ts";
 import { JimEnv, type JimResult, type RunOptions } from "./helpers/run_jim.ts";
-import { assertClean, parseList, TEST_KEY } from "./helpers/cli_fixture.ts";
+import { assertClean, connectWithKey, parseList, TEST_KEY } from "./helpers/cli_fixture.ts";
 import { withSso } from "./helpers/sso_fixture.ts";
 
 interface Two {
@@ -27,12 +27,7 @@ async function withTwo(fn: (ctx: Two) => Promise<void>): Promise<void> {
       a,
       b,
       jim,
-      connect: async (server) => {
-        const result = await jim(["connect", server.url, "--api-key-stdin"], { stdin: TEST_KEY });
-        assertClean(result);
-        assert.equal(result.code, 0, result.stderr);
-        return result;
-      },
+      connect: (server) => connectWithKey(jim, server.url),
     });
   } finally {
     await env.dispose();

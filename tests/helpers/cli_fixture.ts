@@ -36,17 +36,23 @@ export async function withCli(
       server,
       env,
       jim,
-      connect: async () => {
-        const result = await jim(["connect", server.url, "--api-key-stdin"], { stdin: TEST_KEY });
-        assertClean(result);
-        assert.equal(result.code, 0, result.stderr);
-        return result;
-      },
+      connect: () => connectWithKey(jim, server.url),
     });
   } finally {
     await env.dispose();
     await server.close();
   }
+}
+
+/** `jim connect URL --api-key-stdin` with the test key, asserted to succeed cleanly. */
+export async function connectWithKey(
+  jim: (args: string[], opts?: RunOptions) => Promise<JimResult>,
+  url: string,
+): Promise<JimResult> {
+  const result = await jim(["connect", url, "--api-key-stdin"], { stdin: TEST_KEY });
+  assertClean(result);
+  assert.equal(result.code, 0, result.stderr);
+  return result;
 }
 
 /** No stack trace, no uncaught error, no secret on any stream. */
