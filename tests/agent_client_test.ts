@@ -138,3 +138,61 @@ Deno.test("tcp transport: a listener on the port file's port that never answers 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  ...onlyOn(
+    UNIX,
+    "a Unix socket",
+    "a stream waits as long as the reader takes with a page, and gives up on an agent silent past the deadline",
+  ),
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "jim-agent-client-" });
+    await Deno.chmod(dir, 0o700);
+    const path = `${dir}/agent.sock`;
+    const listener = Deno.listen({ transport: "unix", path });
+    await Deno.chmod(path, 0o600);
+    const held: Deno.Conn[] = [];
+    // Two pages, the second 100 ms after the first, then nothing: the agent hangs.
+    const serving = (async () => {
+      const conn = await listener.accept();
+      held.push(conn);
+      await conn.read(new Uint8Array(65536));
+      const frame = (id: number) =>
+        new TextEncoder().encode(`${JSON.stringify({ v: 5, ok: true, page: [{ id }] })}\n`);
+      await conn.write(frame(1));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await conn.write(frame(2));
+    })();
+    const guard = setTimeout(() => held.forEach((conn) => conn.close()), 20_000);
+    try {
+      const client = new AgentClient({ kind: "unix", path, uid: Deno.uid() }, {
+        controlMs: 300,
+        callMs: 300,
+        batchMs: 300,
+      });
+      const seen: number[] = [];
+      const started = performance.now();
+      await rejectsWith(
+        client.stream({ method: "GET", path: "/api/v1/x" }, async (items) => {
+          seen.push((items[0] as { id: number }).id);
+          // Longer than the deadline: the reader's own time must not count against the agent.
+          if (seen.length === 1) await new Promise((resolve) => setTimeout(resolve, 700));
+        }),
+        "agent",
+        "the session agent did not answer in time",
+      );
+      assert.deepEqual(seen, [1, 2], "both pages reached the reader");
+      assert.ok(performance.now() - started < 10_000, "gave up, not hung");
+      await serving;
+    } finally {
+      clearTimeout(guard);
+      listener.close();
+      for (const conn of held) {
+        try {
+          conn.close();
+        } catch { /* closed by the client already */ }
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
