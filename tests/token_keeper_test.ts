@@ -115,23 +115,8 @@ Deno.test("a refresh that ends after disconnect does not write its token back", 
       return Promise.resolve();
     },
   });
-  const session: SessionRecord = {
-    url: "https://jim.example.com",
-    key: "https://jim.example.com:443",
-    authMethod: "OAuth",
-    oauth: {
-      context: {},
-      accessToken: "a1",
-      refreshToken: "r1",
-      expiresAt: 60_000,
-      issuedAt: 0,
-      persist: true,
-    },
-    serverVersion: null,
-    authorised: true,
-    identity: null,
-    httpTimeoutMs: 30_000,
-  };
+  // The same persisted session, without a named credential store.
+  const { keyring: _keyring, ...session } = persistedSession();
   holder.adopt(session);
   now = 59_000;
   const call = holder.call({ method: "GET", path: "/api/v1/userinfo" });
